@@ -1,0 +1,105 @@
+# SME Pulse. `make demo` and `make test` set everything up themselves: a pinned uv in
+# .local/tools, the virtual environment from uv.lock, the dbt manifest, a local Airflow.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Settings from .env (see .env.example), exported to every recipe, when the file exists.
+ifneq (,$(wildcard .env))
+include .env
+export $(shell sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' .env)
+endif
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+SME_PULSE_HOME ?= $(CURDIR)/.local
+TOOLS := $(SME_PULSE_HOME)/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+DBT_DIR := $(CURDIR)/dbt
+MANIFEST := dbt/target/manifest.json
+
+# The embedded stack: everything under SME_PULSE_HOME, telemetry off.
+export SME_PULSE_HOME
+export DO_NOT_TRACK := 1
+export SCARF_ANALYTICS := false
+export AIRFLOW_HOME := $(SME_PULSE_HOME)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/airflow/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__USAGE_DATA_COLLECTION__ENABLED := False
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+export DBT_PROJECT_DIR := $(DBT_DIR)
+export DBT_PROFILES_DIR := $(DBT_DIR)
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests dbt/snapshots -type f 2>/dev/null) \
+	dbt/dbt_project.yml dbt/profiles.yml
+
+.PHONY: help venv manifest airflow-init demo test test-unit lint fmt bench clean
+
+## help: list the targets
+help:
+	@grep -hE '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --locked --quiet
+	@touch $@
+
+## venv: create .venv from uv.lock (nothing else is installed by hand)
+venv: $(VENV)/.synced
+
+$(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt && ../$(BIN)/dbt parse --quiet --target $${DBT_TARGET:-duckdb}
+	@touch $@
+
+## manifest: build the dbt manifest Cosmos renders the DAGs from
+manifest: $(MANIFEST)
+
+$(AIRFLOW_HOME)/.initialised: $(VENV)/.synced
+	@mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || { cat $(AIRFLOW_HOME)/db-migrate.log; exit 1; }
+	$(BIN)/airflow pools set duckdb_writer 1 "DuckDB allows one writing process" > /dev/null
+	@touch $@
+
+## airflow-init: a local Airflow on SQLite under $(SME_PULSE_HOME)/airflow
+airflow-init: $(AIRFLOW_HOME)/.initialised
+
+## demo: both DAGs end to end (replay + generated sales) and the business answers
+demo: $(MANIFEST) airflow-init
+	$(BIN)/sme-pulse demo
+
+## test: the whole test suite (unit + integration; browser tests when Chromium is present)
+test: $(MANIFEST)
+	$(BIN)/pytest
+
+## test-unit: the fast tests only
+test-unit: $(VENV)/.synced
+	$(BIN)/pytest -m unit
+
+## lint: ruff lint and format check (what pre-commit and CI run)
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## fmt: apply ruff fixes and formatting
+fmt: $(VENV)/.synced
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: speed and memory benchmarks (figures printed, nothing asserted)
+bench: $(MANIFEST)
+	$(VENV_PY) benchmarks/bench_dag_parse.py
+	$(VENV_PY) benchmarks/bench_sales_ingest.py --rows 1000000
+
+## clean: remove the local lake, warehouse, Airflow home and dbt build output
+clean: stack-clean
+	rm -rf $(SME_PULSE_HOME)/lake $(SME_PULSE_HOME)/landing $(SME_PULSE_HOME)/airflow \
+		$(SME_PULSE_HOME)/warehouse.duckdb* dbt/target dbt/logs
+
+include mk/airflow.mk
+include mk/stack.mk

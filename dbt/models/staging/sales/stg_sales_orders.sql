@@ -1,0 +1,78 @@
+{#- One row per order, derived from its lines (exports are line grain).
+
+    The header (time, channel, status, customer, address) is repeated on every line; it
+    is taken from the most recently loaded line, so a corrected export that changes an
+    order's status wins. `header_conflicts` counts header fields on which the lines
+    disagree (0 for a clean order); a test reports orders where it is not 0.
+
+    `customer_ref_key` identifies the customer reference the order carries (CRM id, email,
+    phone as normalised at ingestion); int_customers_unified resolves it to a customer.
+    Orders with none of the three (walk-in sales) have no reference. -#}
+
+with lines as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_id
+            order by loaded_at desc, line_no
+        ) as header_rank
+    from {{ ref("stg_sales_order_lines") }}
+
+),
+
+totals as (
+
+    select
+        order_id,
+        count(*) as line_count,
+        sum(quantity) as quantity,
+        sum(gross_amount_vnd) as gross_amount_vnd,
+        sum(discount_vnd) as discount_vnd,
+        sum(line_total_vnd) as order_total_vnd,
+        (count(distinct order_ts_utc) - 1)
+        + (count(distinct channel) - 1)
+        + (count(distinct status) - 1)
+        + (count(distinct coalesce(customer_id, '')) - 1)
+        + (count(distinct coalesce(province_code, '')) - 1) as header_conflicts
+    from lines
+    group by order_id
+
+)
+
+select
+    h.order_id,
+    h.order_ts_utc,
+    h.order_date,
+    cast({{ dbt.date_trunc("month", "h.order_date") }} as date) as order_month,
+    h.admin_version,
+    h.channel,
+    h.status,
+    h.store_id,
+    h.customer_id,
+    h.customer_name,
+    h.email_normalized,
+    h.phone_normalized,
+    case
+        when h.customer_id is not null or h.email_normalized is not null or h.phone_normalized is not null
+            then {{ dbt.hash(dbt.concat([
+                "coalesce(h.customer_id, '')", "'|'",
+                "coalesce(h.email_normalized, '')", "'|'",
+                "coalesce(h.phone_normalized, '')",
+            ])) }}
+    end as customer_ref_key,
+    h.province_code,
+    h.district_code,
+    h.payment_method,
+    cast(t.line_count as integer) as line_count,
+    cast(t.quantity as bigint) as quantity,
+    cast(t.gross_amount_vnd as bigint) as gross_amount_vnd,
+    cast(t.discount_vnd as bigint) as discount_vnd,
+    cast(t.order_total_vnd as bigint) as order_total_vnd,
+    cast(t.header_conflicts as integer) as header_conflicts,
+    h.source_file,
+    h.loaded_at
+from lines as h
+inner join totals as t
+    on t.order_id = h.order_id
+where h.header_rank = 1

@@ -1,0 +1,1 @@
+"""Checks that run before ingestion: are the sources reachable, is bronze still fresh."""

@@ -1,0 +1,176 @@
+"""`sme-pulse`: the operator's command line over the same code the DAGs run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sme_pulse import runs
+from sme_pulse.checks.preflight import PreflightError
+from sme_pulse.config import ConfigError, Settings
+from sme_pulse.feeds.cli import feeds_app
+from sme_pulse.sales.report import IngestError, IngestReport
+from sme_pulse.sources.http import SourceError
+from sme_pulse.storage import LakeError
+
+app = typer.Typer(help="SME Pulse lakehouse operations.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Land one source in bronze.", no_args_is_help=True)
+stack_app = typer.Typer(help="Operate the Docker stack (make up).", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(stack_app, name="stack")
+
+console = Console(soft_wrap=True)
+errors = Console(stderr=True)
+
+KNOWN_FAILURES = (ConfigError, SourceError, LakeError, PreflightError, IngestError)
+
+RunId = Annotated[str | None, typer.Option(help="Run id recorded in the lineage columns.")]
+IngestDate = Annotated[
+    str | None, typer.Option(help="Bronze partition date (YYYY-MM-DD); default today (UTC).")
+]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        errors.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _print_written(written: dict[str, int]) -> None:
+    for key, rows in written.items():
+        console.print(f"wrote {rows} rows to {key}")
+
+
+@ingest_app.command("world-bank")
+def ingest_world_bank(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
+    """World Bank indicators for the configured country and years."""
+    settings = _settings()
+    try:
+        _print_written(runs.ingest_world_bank(settings, runs.run_context(run_id, ingest_date)))
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+
+
+@ingest_app.command("provinces")
+def ingest_provinces(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
+    """Vietnam provinces and districts (API v1) or provinces and wards (v2)."""
+    settings = _settings()
+    try:
+        _print_written(runs.ingest_provinces(settings, runs.run_context(run_id, ingest_date)))
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+
+
+def _print_report(report: IngestReport) -> None:
+    for line in report.lines():
+        console.print(line)
+    if report.failed:
+        failed = [f.name for f in report.files if f.status in ("rejected", "failed")]
+        errors.print(f"[red]error:[/red] {report.source}: could not load {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+@ingest_app.command("sales")
+def ingest_sales(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
+    """Sales exports (CSV, JSON Lines, XLSX) from the landing area (LANDING_URI)."""
+    from sme_pulse.sales import ingest_sales as run_sales
+
+    settings = _settings()
+    try:
+        report = run_sales(settings, runs.run_context(run_id, ingest_date))
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+    _print_report(report)
+
+
+@ingest_app.command("customers")
+def ingest_customers(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
+    """Customers changed since the last watermark, from the CRM API (CUSTOMER_API_URL)."""
+    from sme_pulse.crm import ingest_customers as run_customers
+
+    settings = _settings()
+    try:
+        report = run_customers(settings, runs.run_context(run_id, ingest_date))
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+    _print_report(report)
+
+
+@stack_app.command("smoke")
+def stack_smoke() -> None:
+    """Trigger both DAGs through Airflow's API, wait, and check gold row counts in Trino."""
+    from sme_pulse.stack.smoke import SmokeError, run_smoke
+
+    try:
+        run_smoke()
+    except SmokeError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def preflight() -> None:
+    """Check that the lake is writable and the sources answer (recordings, in replay)."""
+    settings = _settings()
+    try:
+        results = runs.verify_external_sources(settings)
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+    for result in results:
+        console.print(f"ok  {result['check']}: {result['detail']}")
+
+
+@app.command()
+def freshness(
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any source is stale.")] = False,
+) -> None:
+    """Age of the newest bronze file per external source."""
+    settings = _settings()
+    try:
+        report = runs.external_freshness(settings)
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+    table = Table("source", "fresh", "detail")
+    for source, state in report.items():
+        table.add_row(source, "yes" if state["fresh"] else "no", str(state["detail"]))
+    console.print(table)
+    if strict and not all(state["fresh"] for state in report.values()):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """Run the DAGs with `airflow dags test` (replay data) and print what they produced."""
+    from sme_pulse.orchestration import demo as demo_run
+
+    raise typer.Exit(demo_run.main())
+
+
+@app.command()
+def query(sql: Annotated[str, typer.Argument(help="SQL to run on the warehouse.")]) -> None:
+    """Run one SQL statement on the DuckDB warehouse (read-only) and print the result."""
+    import duckdb
+
+    settings = _settings()
+    if not settings.warehouse_path.exists():
+        raise _fail(RuntimeError(f"no warehouse at {settings.warehouse_path}: run `make demo`"))
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as exc:
+            raise _fail(exc) from exc
+        columns = [d[0] for d in cursor.description or []]
+        table = Table(*columns)
+        for row in cursor.fetchall():
+            table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)

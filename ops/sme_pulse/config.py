@@ -1,0 +1,202 @@
+"""The one place SME Pulse reads its environment.
+
+Every module asks `Settings.from_env()` instead of calling `os.environ` itself, so the
+full configuration surface is this file plus `.env.example`, and a test can build a
+`Settings` by hand without touching the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+SourceMode = Literal["live", "replay"]
+
+# In a checkout (and the editable install `make` creates) the dbt project sits beside ops/.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULT_WB_INDICATORS = ("NY.GDP.MKTP.CD", "FP.CPI.TOTL.ZG", "SL.UEM.TOTL.ZS")
+DEFAULT_WB_YEARS = 11
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _csv(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _year_range(env: Mapping[str, str], today: datetime) -> tuple[int, int]:
+    """`WB_YEARS=2014:2024`, or by default the last eleven calendar years before this one."""
+    raw = env.get("WB_YEARS", "").strip()
+    if not raw:
+        end = today.year - 1
+        return end - DEFAULT_WB_YEARS + 1, end
+    start_s, sep, end_s = raw.partition(":")
+    try:
+        start, end = int(start_s), int(end_s)
+    except ValueError as exc:
+        raise ConfigError(f"WB_YEARS must look like 2014:2024, got {raw!r}") from exc
+    if not sep or start > end:
+        raise ConfigError(f"WB_YEARS must look like 2014:2024, got {raw!r}")
+    return start, end
+
+
+def _lake_uri(raw: str, home: Path) -> str:
+    """A bare path becomes absolute so Airflow workers and dbt agree on where the lake is."""
+    if not raw:
+        return str((home / "lake").resolve())
+    if "://" in raw:
+        return raw.rstrip("/")
+    return str(Path(raw).expanduser().resolve())
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Credentials and endpoint for an `s3://` lake (MinIO in the stack)."""
+
+    endpoint_url: str | None
+    access_key: str | None
+    secret_key: str | None
+    region: str
+
+
+@dataclass(frozen=True)
+class TrinoSettings:
+    """Coordinator the `trino` dbt target and the summaries talk to (the stack)."""
+
+    host: str
+    port: int
+    user: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    lake_uri: str
+    landing_uri: str
+    warehouse_path: Path
+    source_mode: SourceMode
+    world_bank_api_url: str
+    provinces_api_url: str
+    customer_api_url: str
+    customer_api_token: str | None
+    wb_country: str
+    wb_indicators: tuple[str, ...]
+    wb_years: tuple[int, int]
+    http_timeout_s: float
+    http_budget_s: float
+    http_max_attempts: int
+    freshness_max_age_days: int
+    task_retries: int
+    task_retry_delay_s: float
+    dbt_target: str
+    trino: TrinoSettings
+    dbt_project_dir: Path
+    dbt_profiles_dir: Path
+    s3: S3Settings
+    replay_dir: Path = field(default=Path(__file__).parent / "replay")
+
+    @property
+    def dbt_manifest_path(self) -> Path:
+        return self.dbt_project_dir / "target" / "manifest.json"
+
+    def dbt_env(self) -> dict[str, str]:
+        """What dbt reads through `env_var()`: absolute, so any working folder will do."""
+        return {
+            "DBT_TARGET": self.dbt_target,
+            "LAKE_URI": self.lake_uri,
+            "WAREHOUSE_PATH": str(self.warehouse_path),
+            "TRINO_HOST": self.trino.host,
+            "TRINO_PORT": str(self.trino.port),
+            "TRINO_USER": self.trino.user,
+            "DO_NOT_TRACK": "1",
+        }
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, now: datetime | None = None
+    ) -> Settings:
+        env = os.environ if env is None else env
+        now = now or datetime.now(UTC)
+        home = Path(env.get("SME_PULSE_HOME", "").strip() or ".local").expanduser().resolve()
+        mode = env.get("SOURCE_MODE", "replay").strip().lower() or "replay"
+        if mode not in ("live", "replay"):
+            raise ConfigError(f"SOURCE_MODE must be 'live' or 'replay', got {mode!r}")
+        lake_uri = _lake_uri(env.get("LAKE_URI", "").strip(), home)
+        landing_raw = env.get("LANDING_URI", "").strip()
+        dbt_project_dir = Path(
+            env.get("DBT_PROJECT_DIR", "").strip() or REPO_ROOT / "dbt"
+        ).resolve()
+        return cls(
+            home=home,
+            lake_uri=lake_uri,
+            landing_uri=_lake_uri(landing_raw, home) if landing_raw else str(home / "landing"),
+            warehouse_path=Path(
+                env.get("WAREHOUSE_PATH", "").strip() or home / "warehouse.duckdb"
+            ).resolve(),
+            source_mode=mode,  # type: ignore[arg-type]
+            world_bank_api_url=(
+                env.get("WORLD_BANK_API_URL", "").strip() or "https://api.worldbank.org/v2"
+            ).rstrip("/"),
+            provinces_api_url=(
+                env.get("PROVINCES_API_URL", "").strip() or "https://provinces.open-api.vn/api/v1"
+            ).rstrip("/"),
+            customer_api_url=(
+                env.get("CUSTOMER_API_URL", "").strip() or "http://127.0.0.1:8765"
+            ).rstrip("/"),
+            customer_api_token=env.get("CUSTOMER_API_TOKEN", "").strip() or None,
+            wb_country=env.get("WB_COUNTRY", "").strip() or "VN",
+            wb_indicators=_csv(env, "WB_INDICATORS", DEFAULT_WB_INDICATORS),
+            wb_years=_year_range(env, now),
+            http_timeout_s=_float(env, "HTTP_TIMEOUT_SECONDS", 20.0),
+            http_budget_s=_float(env, "HTTP_BUDGET_SECONDS", 120.0),
+            http_max_attempts=_int(env, "HTTP_MAX_ATTEMPTS", 5),
+            freshness_max_age_days=_int(env, "FRESHNESS_MAX_AGE_DAYS", 30),
+            task_retries=_int(env, "TASK_RETRIES", 3),
+            task_retry_delay_s=_float(env, "TASK_RETRY_DELAY_SECONDS", 60.0),
+            dbt_target=env.get("DBT_TARGET", "").strip() or "duckdb",
+            trino=TrinoSettings(
+                host=env.get("TRINO_HOST", "").strip() or "localhost",
+                port=_int(env, "TRINO_PORT", 8080),
+                user=env.get("TRINO_USER", "").strip() or "sme_pulse",
+            ),
+            dbt_project_dir=dbt_project_dir,
+            dbt_profiles_dir=Path(
+                env.get("DBT_PROFILES_DIR", "").strip() or dbt_project_dir
+            ).resolve(),
+            s3=S3Settings(
+                endpoint_url=env.get("S3_ENDPOINT_URL", "").strip() or None,
+                access_key=env.get("AWS_ACCESS_KEY_ID", "").strip() or None,
+                secret_key=env.get("AWS_SECRET_ACCESS_KEY", "").strip() or None,
+                region=env.get("AWS_REGION", "").strip() or "us-east-1",
+            ),
+        )

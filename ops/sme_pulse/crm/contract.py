@@ -1,0 +1,164 @@
+"""The customer record contract for the CRM API (`GET /v1/customers`).
+
+Fields: `id` (required), `full_name` (required, not blank), `updated_at` (required,
+ISO 8601; naive means Vietnam local time), `created_at` (optional; when present it must
+parse and not be later than `updated_at`), `email`, `phone` (optional, kept as sent, with
+`email_normalized` and `phone_normalized` added), `province_code` and `district_code`
+(optional; valid on the record's `updated_at` date: 63 old provinces with districts
+before 1 July 2025, 34 new provinces and no district from then), `loyalty_tier`
+(optional; member, silver, gold or platinum).
+
+Unknown extra fields are listed in the load manifest and dropped; missing optional
+fields read as null. A record breaking a rule goes to quarantine with its reason and
+the record as received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from sme_pulse.sales.admin_units import AdminUnits, admin_version
+from sme_pulse.sales.contract import Violation, read_address, read_text
+from sme_pulse.sales.values import (
+    clean_text,
+    local_date,
+    normalize_email,
+    normalize_phone,
+    parse_timestamp,
+)
+from sme_pulse.sources.lineage import LINEAGE_FIELDS
+
+SOURCE = "crm"
+FIELDS = (
+    "id",
+    "full_name",
+    "email",
+    "phone",
+    "province_code",
+    "district_code",
+    "loyalty_tier",
+    "created_at",
+    "updated_at",
+)
+LOYALTY_TIERS = ("member", "silver", "gold", "platinum")
+
+REASON_CODES: dict[str, str] = {
+    "not_an_object": "the record is not a JSON object",
+    "required_value_missing": "id, full_name or updated_at is empty",
+    "value_too_long": "a text value is too long",
+    "invalid_updated_at": "updated_at is not a date and time",
+    "invalid_created_at": "created_at is not a date and time",
+    "created_after_updated": "created_at is later than updated_at",
+    "unknown_province_code": "province_code is not valid on the update date",
+    "unknown_district_code": "district_code is not a district of the province",
+    "district_after_reform": "a district is given on a record updated from 2025-07-01",
+    "unknown_loyalty_tier": "loyalty_tier is not member, silver, gold or platinum",
+}
+"""Every `reason` a quarantined customer record can carry."""
+
+CUSTOMER_FIELDS = [
+    pa.field("customer_id", pa.string(), nullable=False),
+    pa.field("full_name", pa.string(), nullable=False),
+    pa.field("email", pa.string()),
+    pa.field("phone", pa.string()),
+    pa.field("email_normalized", pa.string()),
+    pa.field("phone_normalized", pa.string()),
+    pa.field("province_code", pa.string()),
+    pa.field("district_code", pa.string()),
+    pa.field("admin_version", pa.string(), nullable=False),
+    pa.field("loyalty_tier", pa.string()),
+    pa.field("created_at", pa.timestamp("us", tz="UTC")),
+    pa.field("updated_at", pa.timestamp("us", tz="UTC"), nullable=False),
+]
+CUSTOMERS_SCHEMA = pa.schema([*CUSTOMER_FIELDS, *LINEAGE_FIELDS])
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("customer_id", pa.string()),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("reason_detail", pa.string(), nullable=False),
+        pa.field("raw_record", pa.string(), nullable=False),
+        *LINEAGE_FIELDS,
+    ]
+)
+
+
+@dataclass(frozen=True)
+class CustomerValidator:
+    units: AdminUnits
+
+    def validate(
+        self, record: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...] | None, datetime | None, list[Violation]]:
+        """(bronze values in `CUSTOMER_FIELDS` order or None, updated_at, violations).
+
+        `updated_at` is returned even for a quarantined record when it parses, so the
+        watermark moves past records that are kept in quarantine.
+        """
+        errors: list[Violation] = []
+        customer_id = read_text(record, "id", errors, required=True)
+        full_name = read_text(record, "full_name", errors, required=True)
+
+        updated_at: datetime | None = None
+        raw_updated = record.get("updated_at")
+        if clean_text(raw_updated) is None:
+            errors.append(("required_value_missing", "updated_at", "is empty"))
+        else:
+            try:
+                updated_at = parse_timestamp(raw_updated)
+            except ValueError as exc:
+                errors.append(("invalid_updated_at", "updated_at", str(exc)))
+        created_at: datetime | None = None
+        raw_created = record.get("created_at")
+        if clean_text(raw_created) is not None:
+            try:
+                created_at = parse_timestamp(raw_created)
+            except ValueError as exc:
+                errors.append(("invalid_created_at", "created_at", str(exc)))
+            else:
+                if updated_at is not None and created_at > updated_at:
+                    errors.append(
+                        ("created_after_updated", "created_at", "is later than updated_at")
+                    )
+
+        day = local_date(updated_at) if updated_at is not None else None
+        version = admin_version(day) if day is not None else None
+        province, district = read_address(record, day, self.units, errors)
+        tier = read_text(record, "loyalty_tier", errors)
+        if tier is not None:
+            tier = tier.lower()
+            if tier not in LOYALTY_TIERS:
+                errors.append(
+                    (
+                        "unknown_loyalty_tier",
+                        "loyalty_tier",
+                        f"{tier!r} is not one of {LOYALTY_TIERS}",
+                    )
+                )
+        email = read_text(record, "email", errors)
+        phone = read_text(record, "phone", errors)
+
+        if errors or version is None or updated_at is None:
+            return None, updated_at, errors
+        return (
+            (
+                customer_id,
+                full_name,
+                email,
+                phone,
+                normalize_email(email),
+                normalize_phone(phone),
+                province,
+                district,
+                version,
+                tier,
+                created_at,
+                updated_at,
+            ),
+            updated_at,
+            errors,
+        )

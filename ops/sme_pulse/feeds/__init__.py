@@ -1,0 +1,1 @@
+"""Synthetic SME feeds: sales export generator and CRM API simulator."""

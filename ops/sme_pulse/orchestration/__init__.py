@@ -1,0 +1,1 @@
+"""What the DAGs call: task bodies without Airflow imports, and the Cosmos wiring."""

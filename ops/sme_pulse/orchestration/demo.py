@@ -1,0 +1,314 @@
+"""`make demo`: run the DAGs end to end with `airflow dags test` and show what they made.
+
+`airflow dags test` runs a real DAG run (scheduler-free, in one process) against the
+local SQLite metadata database, so the demo exercises exactly what production runs:
+the same DAG file, the same Cosmos task groups, the same package code.
+
+The sales DAG needs a shop: when the landing area is empty, the demo generates one
+(`sme_pulse.feeds.generator`, a few hundred customers over three years, dirty rows
+included) and serves its CRM customers with the feed simulator in this process, on a
+free port passed to the DAG runs as CUSTOMER_API_URL. The external DAG runs first: the
+sales models join to its gold tables. The business answers at the end are queried from
+gold, the tables an analyst or Metabase would read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from sme_pulse.config import Settings
+from sme_pulse.feeds.generator import GeneratorConfig, generate
+from sme_pulse.feeds.simulator import start_server
+from sme_pulse.orchestration.sales_sync import query
+from sme_pulse.storage import Lake
+from sme_pulse.warehouse import bronze_row_counts, model_row_counts
+
+DEMO_DAGS = ("sme_pulse_external_data_sync", "sme_pulse_sales_sync")
+DEMO_SHOP = GeneratorConfig(customers=400, seed=42)
+"""Big enough for every chart to say something, small enough for a demo under 90 s."""
+TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+DBT_DONE = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
+
+
+@dataclass(frozen=True)
+class DagOutcome:
+    dag_id: str
+    state: str
+    wall_s: float
+    task_states: Counter[str]
+    dbt_tests: Counter[str]
+    failed_tasks: list[str]
+    log_path: Path
+
+
+def run_dag(dag_id: str, settings: Settings, env: Mapping[str, str] | None = None) -> DagOutcome:
+    log_dir = settings.home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{dag_id}.log"
+    airflow = Path(sys.executable).with_name("airflow")
+    started = time.monotonic()
+    with log_path.open("w") as log:
+        subprocess.run(
+            [str(airflow), "dags", "test", dag_id],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+    wall = time.monotonic() - started
+    state, tasks = _latest_run(dag_id)
+    return DagOutcome(
+        dag_id=dag_id,
+        state=state,
+        wall_s=wall,
+        task_states=Counter(tasks.values()),
+        dbt_tests=dbt_test_results(log_path.read_text(errors="replace")),
+        failed_tasks=sorted(t for t, s in tasks.items() if s in ("failed", "upstream_failed")),
+        log_path=log_path,
+    )
+
+
+def dbt_test_results(log: str) -> Counter[str]:
+    """Sum dbt's closing `Done. PASS=..` lines of the test tasks in a `dags test` log.
+
+    The last attempt of a task wins, so a test that failed and then passed on retry
+    counts once, as passed.
+    """
+    per_task: dict[str, Counter[str]] = {}
+    task = None
+    for line in log.splitlines():
+        if started := TASK_START.search(line):
+            task = started.group(1)
+            continue
+        if task and task.endswith(".test") and (done := DBT_DONE.search(line)):
+            per_task[task] = Counter(
+                dict(zip(("pass", "warn", "error", "skip"), map(int, done.groups()), strict=True))
+            )
+    return sum(per_task.values(), Counter())
+
+
+def _latest_run(dag_id: str) -> tuple[str, dict[str, str]]:
+    """State of the newest run of `dag_id` and of each of its tasks, from Airflow's DB."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.start_date.desc())
+        ).first()
+        if run is None:
+            return "not run", {}
+        tis = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id
+            )
+        ).all()
+        return str(run.state), {ti.task_id: str(ti.state) for ti in tis}
+
+
+def print_summary(console: Console, settings: Settings, outcomes: list[DagOutcome]) -> None:
+    runs = Table("DAG", "state", "wall time", "tasks", "dbt tests", title="DAG runs")
+    for o in outcomes:
+        runs.add_row(
+            o.dag_id,
+            o.state,
+            f"{o.wall_s:.1f} s",
+            ", ".join(f"{n} {s}" for s, n in sorted(o.task_states.items())),
+            ", ".join(f"{n} {s}" for s, n in o.dbt_tests.items()) or "none",
+        )
+    console.print(runs)
+
+    bronze = Table("bronze dataset", "files", "rows", title=f"Bronze ({settings.lake_uri})")
+    for dataset, counts in bronze_row_counts(Lake.from_settings(settings)).items():
+        bronze.add_row(dataset, str(counts["files"]), str(counts["rows"]))
+    console.print(bronze)
+
+    models = Table("table", "rows", title=f"Silver and gold ({settings.warehouse_path})")
+    for table, rows in model_row_counts(settings).items():
+        models.add_row(table, str(rows))
+    console.print(models)
+
+
+def feeds_dir(settings: Settings) -> Path:
+    return settings.home / "feeds"
+
+
+def ensure_shop(console: Console, settings: Settings) -> None:
+    """Generate a shop's exports and CRM customers when the landing area is empty."""
+    landing = Lake(settings.landing_uri, settings.s3)
+    if any(landing.list("")):
+        return
+    out = feeds_dir(settings)
+    summary = generate(out, DEMO_SHOP)
+    for path in sorted((out / "landing").iterdir()):
+        landing.put_bytes(path.name, path.read_bytes())
+    console.print(
+        f"Generated a shop: {summary.orders} orders, {summary.lines} lines in "
+        f"{len(summary.files)} exports ({summary.expected_quarantined} dirty lines for the "
+        f"quarantine) in {settings.landing_uri}, {summary.customers} CRM customers"
+    )
+
+
+@contextlib.contextmanager
+def customer_api(console: Console, settings: Settings) -> Iterator[dict[str, str]]:
+    """Serve the generated CRM customers; the environment the DAG runs need for it."""
+    data = feeds_dir(settings) / "crm"
+    if not (data / "customers.jsonl").is_file():
+        yield {}
+        return
+    # Its request log would scroll through the progress display; errors still show.
+    logging.getLogger("sme_pulse.feeds.simulator").setLevel(logging.WARNING)
+    server, url = start_server(data, port=0, token=settings.customer_api_token)
+    console.print(f"Feed simulator serving {data} at {url}")
+    try:
+        yield {"CUSTOMER_API_URL": url}
+    finally:
+        server.stop()
+
+
+def _vnd(amount: Any) -> str:
+    return "" if amount is None else f"{int(amount):,}".replace(",", ".")
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None else f"{value:+.1f} %"
+
+
+def _table(console: Console, title: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    console.print(table)
+
+
+BUSINESS_QUESTIONS = {
+    "revenue_by_province_month": """
+        select cast(order_month as varchar), province_name, net_revenue_vnd, completed_orders,
+               customers
+        from gold.fct_sales_monthly_by_province
+        where order_month in (
+            select distinct order_month from gold.fct_sales_monthly_by_province
+            order by order_month desc
+            limit 3)
+        order by order_month desc, net_revenue_vnd desc
+        limit 12
+    """,
+    "segments_channels": """
+        select customer_segment, channel, sum(net_revenue_vnd) as revenue,
+               sum(completed_orders) as orders,
+               sum(net_revenue_vnd) * 100.0 / (select sum(net_revenue_vnd)
+                                               from gold.fct_revenue_by_segment_channel)
+        from gold.fct_revenue_by_segment_channel
+        group by customer_segment, channel
+        order by revenue desc
+        limit 10
+    """,
+    "cohorts": """
+        select cast(cohort_month as varchar), max(cohort_customers),
+               max(case when months_since_first = 1 then retention_pct end),
+               max(case when months_since_first = 3 then retention_pct end),
+               max(case when months_since_first = 6 then retention_pct end),
+               max(case when months_since_first = 12 then retention_pct end)
+        from gold.fct_customer_cohorts
+        group by cohort_month
+        order by cohort_month
+        limit 12
+    """,
+    "growth": """
+        select year, province_name, net_revenue_vnd, nominal_growth_pct, inflation_cpi_pct,
+               real_growth_pct
+        from gold.mart_sales_vs_macro
+        where geo_level = 'country'
+           or province_code in (
+               select province_code from gold.mart_sales_vs_macro
+               where geo_level = 'province'
+               order by year desc, net_revenue_vnd desc
+               limit 3)
+        order by geo_level, province_name, year
+    """,
+}
+
+
+def print_business_answers(console: Console, settings: Settings) -> None:
+    """What the shop owner asked for, straight from gold."""
+    rows = query(settings, BUSINESS_QUESTIONS["revenue_by_province_month"])
+    _table(
+        console,
+        "Net revenue by province, last three months (VND; completed orders, after discounts)",
+        ("month", "province (after the 2025 reform)", "net revenue", "orders", "customers"),
+        [(m, p, _vnd(r), o, c) for m, p, r, o, c in rows],
+    )
+    rows = query(settings, BUSINESS_QUESTIONS["segments_channels"])
+    _table(
+        console,
+        "Top customer segments and channels, all time",
+        ("segment", "channel", "net revenue", "orders", "share"),
+        [(s, c, _vnd(r), o, f"{share:.1f} %") for s, c, r, o, share in rows],
+    )
+    rows = query(settings, BUSINESS_QUESTIONS["cohorts"])
+    _table(
+        console,
+        "Cohort retention: share of each first-order month buying again",
+        ("cohort", "customers", "month 1", "month 3", "month 6", "month 12"),
+        [(c, n, *("" if v is None else f"{v:.0f} %" for v in rest)) for c, n, *rest in rows],
+    )
+    rows = query(settings, BUSINESS_QUESTIONS["growth"])
+    _table(
+        console,
+        "Growth: nominal vs real (net of CPI inflation; blank until the World Bank publishes)",
+        ("year", "where", "net revenue", "nominal", "CPI inflation", "real"),
+        [(y, p, _vnd(r), _pct(n), _pct(i), _pct(g)) for y, p, r, n, i, g in rows],
+    )
+
+
+def main(dags: tuple[str, ...] = DEMO_DAGS) -> int:
+    console = Console(soft_wrap=True)
+    settings = Settings.from_env()
+    console.print(
+        f"SME Pulse demo: SOURCE_MODE={settings.source_mode}, lake {settings.lake_uri}, "
+        f"dbt target {settings.dbt_target}"
+    )
+    started = time.monotonic()
+    outcomes = []
+    if "sme_pulse_sales_sync" in dags:
+        ensure_shop(console, settings)
+    with customer_api(console, settings) as env:
+        for dag_id in dags:
+            with console.status(f"airflow dags test {dag_id} ..."):
+                outcome = run_dag(dag_id, settings, env)
+            outcomes.append(outcome)
+            console.print(
+                f"{dag_id}: {outcome.state} in {outcome.wall_s:.1f} s (log: {outcome.log_path})"
+            )
+            if outcome.state != "success":
+                break
+    print_summary(console, settings, outcomes)
+    failed = [o for o in outcomes if o.state != "success"]
+    if not failed and "sme_pulse_sales_sync" in dags:
+        print_business_answers(console, settings)
+    console.print(f"Total wall time: {time.monotonic() - started:.1f} s")
+    for o in failed:
+        tasks = ", ".join(o.failed_tasks) or "none recorded"
+        console.print(f"[red]{o.dag_id} {o.state}[/red]: failed tasks {tasks}; see {o.log_path}")
+    if not failed:
+        console.print(
+            "Query the result: .venv/bin/sme-pulse query "
+            "'select * from gold.fct_sales_monthly_by_province order by order_month desc'"
+        )
+    return 1 if failed else 0

@@ -1,0 +1,19 @@
+"""Sales exports from the landing area to bronze order lines, with quarantine and manifest."""
+
+from sme_pulse.sales.ingest import ingest_sales
+from sme_pulse.sales.report import (
+    CustomerIngestError,
+    FileReport,
+    IngestError,
+    IngestReport,
+    SalesIngestError,
+)
+
+__all__ = [
+    "CustomerIngestError",
+    "FileReport",
+    "IngestError",
+    "IngestReport",
+    "SalesIngestError",
+    "ingest_sales",
+]

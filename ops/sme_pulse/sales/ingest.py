@@ -1,0 +1,280 @@
+"""Sales ingestion: every landing export to bronze order lines, quarantine and manifest.
+
+For each file in the landing area, in key order:
+
+1. fingerprint it (SHA-256); if its manifest row has the same hash it was loaded
+   already and is skipped, so re-running a day changes nothing;
+2. stream it in batches through the reader for its format and the contract; valid rows
+   become bronze parts, every other row a quarantine part with its reason and raw values
+   (so loaded + quarantined = read, always);
+3. write the manifest row, which commits the load, then delete the parts of any earlier
+   version of the same file: a corrected file with the same name supersedes the old load.
+
+A file that cannot be parsed at all is reported as failed and leaves bronze untouched;
+a missing or unreachable landing area raises `SalesIngestError`; lake failures raise
+`LakeError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from sme_pulse.config import Settings
+from sme_pulse.sales.admin_units import load_admin_units
+from sme_pulse.sales.contract import (
+    LINE_FIELDS,
+    ORDER_LINES_SCHEMA,
+    QUARANTINE_SCHEMA,
+    SOURCE,
+    Validator,
+    Violation,
+    raw_record_json,
+    reason_of,
+)
+from sme_pulse.sales.landing import FileProfile, LandingArea, file_format
+from sme_pulse.sales.layout import file_slug, lines_prefix, part_stem, quarantine_prefix
+from sme_pulse.sales.manifest import LoadRecord, ManifestEntry, read_manifests, write_manifest
+from sme_pulse.sales.parts import ROWS_PER_PART, PartWriter, delete_other_parts
+from sme_pulse.sales.readers import (
+    CsvReader,
+    ExportReader,
+    JsonLinesReader,
+    RawRow,
+    ReadError,
+    XlsxReader,
+    raw_record,
+)
+from sme_pulse.sales.report import FileReport, FileStatus, IngestReport
+from sme_pulse.sales.values import clean_text
+from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext
+from sme_pulse.storage import Lake, LakeError
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 10_000
+MAX_RAW_ORDER_ID = 200
+
+
+@dataclass(frozen=True)
+class _FileConstants:
+    """Columns that hold one value for every row of a file."""
+
+    name: str
+    sha256: str
+    run: RunContext
+    request_url: str
+
+    def arrays(self, rows: int, numbers: Sequence[int]) -> list[pa.Array]:
+        lineage = self.run.lineage(SOURCE, self.request_url)
+        ts = pa.timestamp("us", tz="UTC")
+        return [
+            pa.repeat(pa.scalar(self.name, pa.string()), rows),
+            pa.repeat(pa.scalar(self.sha256, pa.string()), rows),
+            pa.array(numbers, pa.int64()),
+            pa.repeat(pa.scalar(self.run.ingested_at, ts), rows),
+        ] + [pa.repeat(pa.scalar(lineage[f.name], f.type), rows) for f in LINEAGE_FIELDS]
+
+
+def _lines_batch(
+    rows: list[tuple[Any, ...]], numbers: list[int], c: _FileConstants
+) -> pa.RecordBatch:
+    columns = list(zip(*rows, strict=True))
+    arrays = [pa.array(values, f.type) for values, f in zip(columns, LINE_FIELDS, strict=True)]
+    return pa.RecordBatch.from_arrays(
+        arrays + c.arrays(len(rows), numbers), schema=ORDER_LINES_SCHEMA
+    )
+
+
+def _quarantine_batch(
+    rejects: list[tuple[RawRow, list[Violation]]], header: list[str], c: _FileConstants
+) -> pa.RecordBatch:
+    reasons, details, order_ids, raws = [], [], [], []
+    for row, errors in rejects:
+        reason, detail = reason_of(errors)
+        reasons.append(reason)
+        details.append(detail)
+        order_id = clean_text(row.values.get("order_id"))
+        order_ids.append(order_id[:MAX_RAW_ORDER_ID] if order_id else None)
+        raws.append(raw_record_json(raw_record(row, header)))
+    fixed = c.arrays(len(rejects), [row.number for row, _ in rejects])
+    arrays = [
+        *fixed[:3],
+        pa.array(reasons, pa.string()),
+        pa.array(details, pa.string()),
+        pa.array(order_ids, pa.string()),
+        pa.array(raws, pa.string()),
+        *fixed[3:],
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=QUARANTINE_SCHEMA)
+
+
+def _drop_other_versions(lake: Lake, slug: str, stem: str) -> None:
+    delete_other_parts(lake, lines_prefix(slug), stem)
+    delete_other_parts(lake, quarantine_prefix(slug), stem)
+
+
+@dataclass
+class _Loader:
+    lake: Lake
+    landing: LandingArea
+    validator: Validator
+    run: RunContext
+    batch_rows: int
+    rows_per_part: int
+
+    def load(self, name: str, previous: LoadRecord | None) -> FileReport:
+        fmt = file_format(name)
+        if fmt is None:
+            return FileReport(
+                name, "unsupported", error="not a .csv, .tsv, .jsonl, .ndjson or .xlsx file"
+            )
+        profile = self.landing.profile(name, text=fmt != "xlsx")
+        slug, stem = file_slug(name), part_stem(profile.sha256)
+        if previous is not None and previous.sha256 == profile.sha256:
+            _drop_other_versions(self.lake, slug, stem)
+            return FileReport(
+                name,
+                "unchanged",
+                profile.sha256,
+                previous.rows_read,
+                previous.rows_loaded,
+                previous.rows_quarantined,
+            )
+        if profile.problem:
+            return FileReport(name, "failed", profile.sha256, error=profile.problem)
+        constants = _FileConstants(name, profile.sha256, self.run, self.landing.location(name))
+        bronze = PartWriter(
+            self.lake, lines_prefix(slug), stem, ORDER_LINES_SCHEMA, self.rows_per_part
+        )
+        quarantine = PartWriter(
+            self.lake, quarantine_prefix(slug), stem, QUARANTINE_SCHEMA, self.rows_per_part
+        )
+        try:
+            with contextlib.ExitStack() as stack:
+                reader = self._reader(name, fmt, profile, stack)
+                read = self._stream(reader, constants, bronze, quarantine)
+            bronze.close()
+            quarantine.close()
+        except (ReadError, csv.Error, UnicodeDecodeError) as exc:
+            bronze.discard()
+            quarantine.discard()
+            return FileReport(name, "failed", profile.sha256, error=str(exc))
+        except BaseException as exc:
+            with contextlib.suppress(LakeError):
+                bronze.discard()
+                quarantine.discard()
+            if isinstance(exc, OSError):
+                raise LakeError(f"cannot read {constants.request_url}: {exc}") from exc
+            raise
+        drift = reader.mapper.drift()
+        rejected = bool(drift.missing_required) and fmt != "jsonl"
+        status: FileStatus = "rejected" if rejected else "loaded"
+        entry = ManifestEntry(
+            source_file=name,
+            file_slug=slug,
+            sha256=profile.sha256,
+            size=profile.size,
+            file_format=fmt,
+            encoding=profile.encoding,
+            line_terminator=profile.line_terminator,
+            delimiter=reader.delimiter,
+            status=status,
+            rows_read=read,
+            rows_loaded=bronze.rows,
+            rows_quarantined=quarantine.rows,
+            bronze_parts=len(bronze.keys),
+            quarantine_parts=len(quarantine.keys),
+            drift=drift,
+            version=previous.version + 1 if previous else 1,
+            supersedes_sha256=previous.sha256 if previous else None,
+            loaded_at=self.run.ingested_at,
+        )
+        manifest = write_manifest(self.lake, entry, self.run, constants.request_url)
+        _drop_other_versions(self.lake, slug, stem)
+        return FileReport(
+            name,
+            status,
+            profile.sha256,
+            read,
+            bronze.rows,
+            quarantine.rows,
+            drift=drift,
+            superseded_sha256=entry.supersedes_sha256,
+            error=drift.describe() if rejected else None,
+            keys=[*bronze.keys, *quarantine.keys, manifest],
+        )
+
+    def _reader(
+        self, name: str, fmt: str, profile: FileProfile, stack: contextlib.ExitStack
+    ) -> ExportReader:
+        if fmt == "xlsx":
+            return XlsxReader(self.landing.get_bytes(name))
+        stream = stack.enter_context(self.landing.open_input(name))
+        encoding = profile.encoding or "utf-8"
+        return CsvReader(stream, encoding) if fmt == "csv" else JsonLinesReader(stream, encoding)
+
+    def _stream(
+        self,
+        reader: ExportReader,
+        constants: _FileConstants,
+        bronze: PartWriter,
+        quarantine: PartWriter,
+    ) -> int:
+        read = 0
+        validate = self.validator.validate
+        for batch in reader.batches(self.batch_rows):
+            read += len(batch)
+            good: list[tuple[Any, ...]] = []
+            numbers: list[int] = []
+            rejects: list[tuple[RawRow, list[Violation]]] = []
+            for row in batch:
+                if row.defect is not None:
+                    rejects.append((row, [row.defect]))
+                    continue
+                values, errors = validate(row.values)
+                if values is None:
+                    rejects.append((row, errors))
+                else:
+                    good.append(values)
+                    numbers.append(row.number)
+            if good:
+                bronze.write(_lines_batch(good, numbers, constants))
+            if rejects:
+                quarantine.write(_quarantine_batch(rejects, reader.header, constants))
+        return read
+
+
+def ingest_sales(
+    settings: Settings,
+    run: RunContext,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    rows_per_part: int = ROWS_PER_PART,
+) -> IngestReport:
+    """Load every new or changed landing file; return what happened to each."""
+    landing = LandingArea(settings.landing_uri, settings.s3)
+    landing.require_reachable()
+    lake = Lake.from_settings(settings)
+    previous = read_manifests(lake)
+    loader = _Loader(
+        lake=lake,
+        landing=landing,
+        validator=Validator(load_admin_units(), run.ingested_at + timedelta(days=1)),
+        run=run,
+        batch_rows=batch_rows,
+        rows_per_part=rows_per_part,
+    )
+    report = IngestReport(SOURCE)
+    for info in landing.files():
+        result = loader.load(info.key, previous.get(file_slug(info.key)))
+        log.info("%s", result.line())
+        report.files.append(result)
+    return report

@@ -1,0 +1,220 @@
+"""Streaming readers for the three export formats, all yielding the same raw rows.
+
+A reader knows the file format and nothing about the contract beyond column names: it
+maps each row's names to contract columns (through `HeaderMapper`, which also records
+schema drift), keeps the row as found for the quarantine, and flags rows it could not
+split properly (ragged CSV rows, JSON that does not parse). Rows with no value at all
+(spreadsheets leave them at the end) are skipped and not counted.
+
+CSV and JSON Lines are read as text streams in batches, so memory does not grow with the
+file. XLSX is a zip archive that needs random access, so the workbook's bytes are held
+in memory while openpyxl streams its rows in read-only mode; only the first sheet is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import zipfile
+from collections.abc import Iterator
+from typing import IO, Any, Protocol
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from sme_pulse.sales.contract import HeaderMapper, Violation
+
+DELIMITERS = (",", ";", "\t")
+
+
+class ReadError(ValueError):
+    """The file cannot be parsed at all (empty, corrupt workbook, broken quoting)."""
+
+
+class RawRow:
+    """One row as read: its position, values by contract column, and the original."""
+
+    __slots__ = ("defect", "number", "source", "values")
+
+    def __init__(
+        self,
+        number: int,
+        values: dict[str, object],
+        source: list[Any] | dict[str, Any] | str,
+        defect: Violation | None = None,
+    ) -> None:
+        self.number = number
+        self.values = values
+        self.source = source
+        self.defect = defect
+
+
+class ExportReader(Protocol):
+    mapper: HeaderMapper
+    header: list[str]
+    delimiter: str | None
+
+    def batches(self, size: int) -> Iterator[list[RawRow]]: ...
+
+
+def _header_defect(mapper: HeaderMapper) -> Violation | None:
+    missing = mapper.drift().missing_required
+    if not missing:
+        return None
+    return (
+        "missing_required_column",
+        missing[0],
+        f"the file has no {', '.join(missing)} column; every row is quarantined",
+    )
+
+
+def _tabular_row(
+    number: int,
+    cells: list[Any],
+    positions: list[tuple[str, int]],
+    width: int,
+    defect: Violation | None,
+) -> RawRow:
+    if defect is None and len(cells) != width:
+        defect = ("field_count_mismatch", "", f"{len(cells)} fields where the header has {width}")
+    values = {column: cells[i] for column, i in positions if i < len(cells)}
+    return RawRow(number, values, cells, defect)
+
+
+class CsvReader:
+    """Comma, semicolon or tab separated text; the separator is taken from the header line."""
+
+    def __init__(self, stream: IO[bytes], encoding: str) -> None:
+        self._text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # type: ignore[arg-type]
+        self.mapper = HeaderMapper()
+        self.header: list[str] = []
+        self.delimiter: str | None = None
+
+    def batches(self, size: int) -> Iterator[list[RawRow]]:
+        first = self._text.readline()
+        if not first.strip():
+            raise ReadError("the file is empty: no header line")
+        self.delimiter = max(DELIMITERS, key=first.count)
+        reader = csv.reader(itertools.chain([first], self._text), delimiter=self.delimiter)
+        self.header = [name.replace("\ufeff", "").strip() for name in next(reader)]
+        columns = self.mapper.observe(self.header)
+        positions = [(column, i) for i, column in enumerate(columns) if column]
+        defect = _header_defect(self.mapper)
+        width = len(self.header)
+        start = reader.line_num + 1
+        batch: list[RawRow] = []
+        for cells in reader:
+            number, start = start, reader.line_num + 1
+            if not any(cells):
+                continue
+            batch.append(_tabular_row(number, cells, positions, width, defect))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+class JsonLinesReader:
+    """One JSON object per line; each record may carry its own set of keys."""
+
+    def __init__(self, stream: IO[bytes], encoding: str) -> None:
+        self._text = io.TextIOWrapper(stream, encoding=encoding, newline=None)  # type: ignore[arg-type]
+        self.mapper = HeaderMapper()
+        self.header: list[str] = []
+        self.delimiter: str | None = None
+
+    def _row(self, number: int, line: str) -> RawRow:
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            return RawRow(number, {}, line, ("invalid_json", "", f"not JSON: {exc}"))
+        if not isinstance(record, dict):
+            kind = type(record).__name__
+            return RawRow(number, {}, line, ("not_an_object", "", f"a JSON {kind}, not an object"))
+        keys = list(record)
+        columns = self.mapper.observe(keys)
+        values = {column: record[key] for key, column in zip(keys, columns, strict=True) if column}
+        return RawRow(number, values, record)
+
+    def batches(self, size: int) -> Iterator[list[RawRow]]:
+        batch: list[RawRow] = []
+        for number, line in enumerate(self._text, start=1):
+            text = line.strip()
+            if not text:
+                continue
+            batch.append(self._row(number, text))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        self.header = self.mapper.drift().header
+        if batch:
+            yield batch
+
+
+class XlsxReader:
+    """The first worksheet of a workbook; the first non-empty row is the header."""
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+        self.mapper = HeaderMapper()
+        self.header: list[str] = []
+        self.delimiter: str | None = None
+
+    def batches(self, size: int) -> Iterator[list[RawRow]]:
+        try:
+            workbook = openpyxl.load_workbook(
+                io.BytesIO(self._payload), read_only=True, data_only=True
+            )
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+            raise ReadError(f"not a readable XLSX workbook: {exc}") from exc
+        try:
+            yield from self._rows(workbook.worksheets[0], size)
+        finally:
+            workbook.close()
+
+    def _rows(self, sheet: Any, size: int) -> Iterator[list[RawRow]]:
+        rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+        for _, cells in rows:
+            if any(cell is not None for cell in cells):
+                header = list(cells)
+                break
+        else:
+            raise ReadError("the workbook's first sheet is empty: no header row")
+        while header and header[-1] is None:
+            header.pop()
+        self.header = [
+            f"column_{i + 1}" if name is None else str(name).strip()
+            for i, name in enumerate(header)
+        ]
+        columns = self.mapper.observe(self.header)
+        positions = [(column, i) for i, column in enumerate(columns) if column]
+        defect = _header_defect(self.mapper)
+        width = len(self.header)
+        batch: list[RawRow] = []
+        for number, cells in rows:
+            row = list(cells)
+            while len(row) > width and row[-1] is None:
+                row.pop()
+            if all(cell is None or cell == "" for cell in row):
+                continue
+            row.extend([None] * (width - len(row)))
+            batch.append(_tabular_row(number, row, positions, width, defect))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def raw_record(row: RawRow, header: list[str]) -> dict[str, Any] | str:
+    """The row keyed by the file's own column names; extra cells as `_extra_<n>`."""
+    if not isinstance(row.source, list):
+        return row.source
+    record: dict[str, Any] = {}
+    for i, cell in enumerate(row.source):
+        name = header[i] if i < len(header) else f"_extra_{i + 1}"
+        record[name if name not in record else f"{name}_{i + 1}"] = cell
+    return record

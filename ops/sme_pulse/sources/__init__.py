@@ -1,0 +1,1 @@
+"""External sources: HTTP fetching with retries, and one parser per API."""

@@ -1,0 +1,74 @@
+"""Row counts per layer, read from wherever the tables live (lake, DuckDB or Trino).
+
+Used by the DAGs' summary task and the demo: an operator should see at a glance how
+many rows each bronze dataset and each silver/gold table holds after a run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sme_pulse.config import Settings
+from sme_pulse.storage import Lake
+
+MODEL_SCHEMAS = ("silver", "gold")
+
+
+def bronze_row_counts(lake: Lake) -> dict[str, dict[str, int]]:
+    """Per bronze dataset (`bronze/<source>/<dataset>`): files and rows across them."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "rows": 0})
+    for obj in lake.list("bronze/"):
+        if not obj.key.endswith(".parquet"):
+            continue
+        dataset = "/".join(obj.key.split("/")[:3])
+        counts[dataset]["files"] += 1
+        counts[dataset]["rows"] += lake.parquet_row_count(obj.key)
+    return dict(sorted(counts.items()))
+
+
+def model_row_counts(settings: Settings) -> dict[str, int]:
+    """Rows per table in the silver and gold schemas of the configured dbt target."""
+    if settings.dbt_target == "trino":
+        return _trino_counts(settings)
+    return _duckdb_counts(settings)
+
+
+def _duckdb_counts(settings: Settings) -> dict[str, int]:
+    import duckdb
+
+    if not settings.warehouse_path.exists():
+        return {}
+    # Not read-only: in `airflow dags test` dbt (in process) still holds a read-write
+    # handle, and DuckDB refuses a second handle with another configuration.
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('silver', 'gold') order by 1, 2"
+        ).fetchall()
+        return {
+            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[
+                0
+            ]
+            for schema, name in tables
+        }
+
+
+def _trino_counts(settings: Settings) -> dict[str, int]:
+    import trino
+
+    con = trino.dbapi.connect(
+        host=settings.trino.host,
+        port=settings.trino.port,
+        user=settings.trino.user,
+        catalog="iceberg",
+    )
+    cur = con.cursor()
+    cur.execute(
+        "select table_schema, table_name from iceberg.information_schema.tables "
+        "where table_schema in ('silver', 'gold') order by 1, 2"
+    )
+    counts = {}
+    for schema, name in cur.fetchall():
+        cur.execute(f'select count(*) from iceberg."{schema}"."{name}"')
+        counts[f"{schema}.{name}"] = cur.fetchone()[0]
+    return counts

@@ -1,0 +1,54 @@
+"""The operator's view: exit codes and one-line errors of `sme-pulse`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sme_pulse.cli import app
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+@pytest.mark.integration
+def test_replay_ingestion_preflight_and_freshness(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["preflight"]).exit_code == 0
+    stale = runner.invoke(app, ["freshness", "--strict"])
+    assert stale.exit_code == 1 and "no bronze file yet" in stale.output
+    wb = runner.invoke(app, ["ingest", "world-bank", "--ingest-date", "2026-11-01"])
+    assert wb.exit_code == 0, wb.output
+    assert (
+        "wrote 33 rows to bronze/world_bank/indicators/ingest_date=2026-11-01/part-0.parquet"
+        in wb.output
+    )
+    prov = runner.invoke(app, ["ingest", "provinces"])
+    assert prov.exit_code == 0 and "wrote 696 rows" in prov.output
+    assert runner.invoke(app, ["freshness", "--strict"]).exit_code == 0
+
+
+@pytest.mark.integration
+def test_broken_source_exits_non_zero_with_one_line(
+    httpserver: HTTPServer, set_env: object
+) -> None:
+    httpserver.expect_request("/v2/country/VN/indicator/NY.GDP.MKTP.CD").respond_with_data(
+        "oops", status=500
+    )
+    set_env(  # type: ignore[operator]
+        SOURCE_MODE="live", WORLD_BANK_API_URL=httpserver.url_for("/v2"),
+        HTTP_MAX_ATTEMPTS="1",
+    )  # fmt: skip
+    result = runner.invoke(app, ["ingest", "world-bank"])
+    assert result.exit_code == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert lines[0].startswith("error: world_bank: http://") and "HTTP 500" in lines[0]
+
+
+@pytest.mark.unit
+def test_bad_configuration_exits_2(set_env: object) -> None:
+    set_env(SOURCE_MODE="sometimes")  # type: ignore[operator]
+    result = runner.invoke(app, ["preflight"])
+    assert result.exit_code == 2
+    assert "SOURCE_MODE must be 'live' or 'replay'" in result.stderr
