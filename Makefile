@@ -11,7 +11,8 @@ endif
 
 PYTHON ?= python3
 UV_VERSION := 0.13.9
-SME_PULSE_HOME ?= $(CURDIR)/.local
+# Absolute, because Airflow and dbt run from other working folders.
+override SME_PULSE_HOME := $(abspath $(or $(SME_PULSE_HOME),.local))
 TOOLS := $(SME_PULSE_HOME)/tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
