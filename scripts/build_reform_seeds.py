@@ -26,7 +26,10 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parents[1] / "dbt" / "seeds"
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "dbt" / "seeds"
+# The sales contract validates codes against the same crosswalk, shipped in the package.
+PACKAGE_COPY = ROOT / "ops" / "sme_pulse" / "sales" / "data" / "province_crosswalk_2025.csv"
 CODE = re.compile(r"\((\d+)\)\s*$")
 
 
@@ -81,6 +84,8 @@ def main() -> None:
                     sum(n for _, n in others),
                 ]
             )
+
+    PACKAGE_COPY.write_bytes((SEEDS / "province_crosswalk_2025.csv").read_bytes())
 
     with (SEEDS / "vn_provinces_2025.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
