@@ -5,8 +5,6 @@ Wiring only; every task body lives in `sme_pulse.orchestration`.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import chain, dag, get_current_context, task, task_group
@@ -15,6 +13,7 @@ from sme_pulse.config import Settings
 from sme_pulse.orchestration import docs
 from sme_pulse.orchestration.assets import EXTERNAL_GOLD
 from sme_pulse.orchestration.dbt_groups import dbt_layer, warehouse_pool
+from sme_pulse.orchestration.defaults import default_args
 
 SETTINGS = Settings.from_env()
 
@@ -27,13 +26,7 @@ SETTINGS = Settings.from_env()
     max_active_runs=1,
     tags=["sme_pulse", "external", "world_bank", "vn_provinces"],
     doc_md=docs.EXTERNAL_DAG,
-    default_args={
-        "owner": "sme_pulse",
-        "retries": SETTINGS.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.task_retry_delay_s),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=30),
-    },
+    default_args=default_args(SETTINGS),
 )
 def sme_pulse_external_data_sync() -> None:
     @task(doc_md=docs.VERIFY_EXTERNAL)

@@ -5,7 +5,6 @@ Wiring only; every task body lives in `sme_pulse.orchestration.sales_sync`.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -24,6 +23,7 @@ from sme_pulse.config import Settings
 from sme_pulse.orchestration import docs
 from sme_pulse.orchestration.assets import EXTERNAL_GOLD
 from sme_pulse.orchestration.dbt_groups import dbt_layer, warehouse_pool
+from sme_pulse.orchestration.defaults import default_args
 
 SETTINGS = Settings.from_env()
 DAG_ID = "sme_pulse_sales_sync"
@@ -49,13 +49,7 @@ def _run_id_and_date() -> tuple[str, Any]:
     max_active_runs=1,
     tags=["sme_pulse", "sales", "crm", "customers"],
     doc_md=docs.SALES_DAG,
-    default_args={
-        "owner": "sme_pulse",
-        "retries": SETTINGS.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.task_retry_delay_s),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=30),
-    },
+    default_args=default_args(SETTINGS),
 )
 def sme_pulse_sales_sync() -> None:
     @task(doc_md=docs.SALES_PREFLIGHT, **warehouse_pool(SETTINGS))

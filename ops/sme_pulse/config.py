@@ -99,6 +99,18 @@ class TrinoSettings:
 
 
 @dataclass(frozen=True)
+class OperatorSettings:
+    """What the operator tools use to reach Airflow: `make airflow` and `make smoke`."""
+
+    airflow_api_url: str
+    airflow_port: int
+    airflow_admin_user: str
+    airflow_admin_password: str | None
+    smoke_timeout_s: float
+    smoke_poll_s: float
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     lake_uri: str
@@ -120,6 +132,7 @@ class Settings:
     task_retry_delay_s: float
     dbt_target: str
     trino: TrinoSettings
+    operator: OperatorSettings
     dbt_project_dir: Path
     dbt_profiles_dir: Path
     s3: S3Settings
@@ -188,6 +201,16 @@ class Settings:
                 host=env.get("TRINO_HOST", "").strip() or "localhost",
                 port=_int(env, "TRINO_PORT", 8080),
                 user=env.get("TRINO_USER", "").strip() or "sme_pulse",
+            ),
+            operator=OperatorSettings(
+                airflow_api_url=(
+                    env.get("AIRFLOW_API_URL", "").strip() or "http://127.0.0.1:8080"
+                ).rstrip("/"),
+                airflow_port=_int(env, "AIRFLOW_PORT", 8080),
+                airflow_admin_user=env.get("AIRFLOW_ADMIN_USER", "").strip() or "admin",
+                airflow_admin_password=env.get("AIRFLOW_ADMIN_PASSWORD", "").strip() or None,
+                smoke_timeout_s=_float(env, "SMOKE_TIMEOUT_SECONDS", 1800.0),
+                smoke_poll_s=_float(env, "SMOKE_POLL_SECONDS", 10.0),
             ),
             dbt_project_dir=dbt_project_dir,
             dbt_profiles_dir=Path(

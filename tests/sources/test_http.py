@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -90,19 +91,20 @@ def test_truncated_body_is_retried(httpserver: HTTPServer) -> None:
 
 @pytest.mark.integration
 def test_timeout_is_retried(httpserver: HTTPServer) -> None:
-    import time
-
+    """The server answers one request at a time, so the retry really waits (no recorder)."""
     calls = []
 
     def slow_then_fast(request: Request) -> Response:
         calls.append(request.path)
         if len(calls) == 1:
-            time.sleep(1.0)
+            time.sleep(0.6)
         return Response('{"ok": 1}', content_type="application/json")
 
     httpserver.expect_request("/data").respond_with_handler(slow_then_fast)
-    sleeps = Sleeps()
-    assert client(sleeps).get_json(httpserver.url_for("/data"))[0] == {"ok": 1}
+    slow_client = JsonClient(
+        "test_source", timeout_s=0.3, policy=RetryPolicy(initial_wait_s=0.6, max_wait_s=1.0)
+    )
+    assert slow_client.get_json(httpserver.url_for("/data"))[0] == {"ok": 1}
     assert len(calls) == 2
 
 

@@ -49,7 +49,7 @@ from typing import Any
 
 import httpx
 
-from sme_pulse.config import REPO_ROOT
+from sme_pulse.config import REPO_ROOT, Settings
 
 DEFAULT_PORT = 8080
 HOST = "127.0.0.1"
@@ -433,7 +433,7 @@ def serve_ui(port: int | None = None, *, timeout_s: float = DEFAULT_START_TIMEOU
     repository's DAGs folder), on `port` or AIRFLOW_PORT or 8080. Expects the metadata
     database migrated and the pool created (`make airflow-init`).
     """
-    port = port or int(os.environ.get("AIRFLOW_PORT", "").strip() or DEFAULT_PORT)
+    port = port or Settings.from_env().operator.airflow_port
     # `kill` or a closing terminal stops Airflow as cleanly as Ctrl-C does, instead of
     # leaving its process group (which has its own session) running without us.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

@@ -12,7 +12,6 @@ stays queued until the DAG is unpaused (docs/operations.md, "stuck in queued").
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from sme_pulse.config import ConfigError, Settings
 
 DAG_IDS: tuple[str, ...] = ("sme_pulse_external_data_sync", "sme_pulse_sales_sync")
 
@@ -60,29 +61,24 @@ class SmokeConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SmokeConfig:
-        env = os.environ if env is None else env
-        password = env.get("AIRFLOW_ADMIN_PASSWORD", "")
-        if not password:
+        try:
+            settings = Settings.from_env(env)
+        except ConfigError as exc:
+            raise SmokeError(f"bad smoke settings: {exc}") from exc
+        operator = settings.operator
+        if not operator.airflow_admin_password:
             raise SmokeError(
                 "AIRFLOW_ADMIN_PASSWORD is not set (it is in .env after make stack-env)"
             )
-        try:
-            trino_port = int(env.get("TRINO_PORT", "").strip() or "8081")
-            timeout_s = float(env.get("SMOKE_TIMEOUT_SECONDS", "").strip() or "1800")
-            poll_s = float(env.get("SMOKE_POLL_SECONDS", "").strip() or "10")
-        except ValueError as exc:
-            raise SmokeError(f"bad number in smoke settings: {exc}") from exc
         return cls(
-            airflow_url=(env.get("AIRFLOW_API_URL", "").strip() or "http://127.0.0.1:8080").rstrip(
-                "/"
-            ),
-            username=env.get("AIRFLOW_ADMIN_USER", "").strip() or "admin",
-            password=password,
-            trino_host=env.get("TRINO_HOST", "").strip() or "127.0.0.1",
-            trino_port=trino_port,
-            trino_user=env.get("TRINO_USER", "").strip() or "sme_pulse",
-            timeout_s=timeout_s,
-            poll_s=poll_s,
+            airflow_url=operator.airflow_api_url,
+            username=operator.airflow_admin_user,
+            password=operator.airflow_admin_password,
+            trino_host=settings.trino.host,
+            trino_port=settings.trino.port,
+            trino_user=settings.trino.user,
+            timeout_s=operator.smoke_timeout_s,
+            poll_s=operator.smoke_poll_s,
         )
 
 
