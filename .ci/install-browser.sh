@@ -28,13 +28,14 @@ if [[ "$(id -u)" -ne 0 ]]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# Without recommends, but with a font: otherwise the screenshots may render no text.
+# With its recommended packages (the same set the browser test was written against) and
+# a font, without which the screenshots may render no text.
 echo "install-browser: installing Debian's chromium and fonts-liberation with apt-get"
 if ! "${SUDO[@]}" apt-get update -qq; then
     echo "install-browser: apt-get update failed" >&2
     exit 1
 fi
-if ! "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-liberation \
+if ! "${SUDO[@]}" apt-get install -y -qq chromium fonts-liberation \
     > /dev/null; then
     echo "install-browser: apt-get install chromium failed" >&2
     exit 1
