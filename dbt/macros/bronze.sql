@@ -2,9 +2,11 @@
 
     DuckDB reads the Parquet files in place through each source's `external_location`
     (models/staging/*/_*__sources.yml, same paths); Trino reads them as Hive external
-    tables that `register_bronze_tables` creates at the start of every run. The columns mirror the Arrow schemas in
+    tables that `register_bronze_tables` creates at the start of every run (`dbt run-operation
+    show_bronze_ddl` prints the statements). The columns mirror the Arrow schemas in
     `ops/sme_pulse/sources/*.py`, `ops/sme_pulse/sales/{contract,manifest}.py` and
-    `ops/sme_pulse/crm/{contract,ingest}.py`; tests/dbt/test_bronze_contract.py keeps them in step.
+    `ops/sme_pulse/crm/{contract,ingest}.py`; tests/dbt/test_bronze_contract.py keeps the
+    columns, types and paths in step with them and with the sources' yml.
 
     `partition` names the Hive folder key (`<key>=<value>/`), which Trino declares as the
     last column: `ingest_date` unless a table says otherwise. A partition key that is also
@@ -175,23 +177,39 @@
 {% macro default__register_bronze_tables() -%}
 {%- endmacro %}
 
+{#- The statements that register bronze on Trino: one schema, one external table per
+    dataset, one partition sync each. -#}
+{% macro bronze_ddl() -%}
+    {%- set root = lake_root() -%}
+    {%- set statements = ["create schema if not exists hive.bronze with (location = '" ~ root ~ "/bronze')"] -%}
+    {%- for name, spec in bronze_tables().items() -%}
+        {%- set columns = [] -%}
+        {%- for column, data_type in spec.columns -%}
+            {%- do columns.append(column ~ " " ~ data_type) -%}
+        {%- endfor -%}
+        {%- set partition = spec.get("partition", "ingest_date") -%}
+        {%- do statements.append(
+            "create table if not exists hive.bronze." ~ name ~ " ("
+            ~ columns | join(", ") ~ ", " ~ partition ~ " varchar) with ("
+            ~ "external_location = '" ~ root ~ "/" ~ spec.path ~ "', "
+            ~ "format = 'PARQUET', partitioned_by = array['" ~ partition ~ "'])"
+        ) -%}
+        {%- do statements.append("call hive.system.sync_partition_metadata('bronze', '" ~ name ~ "', 'FULL')") -%}
+    {%- endfor -%}
+    {{ return(statements) }}
+{%- endmacro %}
+
 {% macro trino__register_bronze_tables() -%}
     {%- if execute and flags.WHICH in ["run", "build", "seed", "snapshot", "test", "source"] -%}
-        {%- set root = lake_root() -%}
-        {%- do run_query("create schema if not exists hive.bronze with (location = '" ~ root ~ "/bronze')") -%}
-        {%- for name, spec in bronze_tables().items() -%}
-            {%- set columns = [] -%}
-            {%- for column, data_type in spec.columns -%}
-                {%- do columns.append(column ~ " " ~ data_type) -%}
-            {%- endfor -%}
-            {%- set partition = spec.get("partition", "ingest_date") -%}
-            {%- do run_query(
-                "create table if not exists hive.bronze." ~ name ~ " ("
-                ~ columns | join(", ") ~ ", " ~ partition ~ " varchar) with ("
-                ~ "external_location = '" ~ root ~ "/" ~ spec.path ~ "', "
-                ~ "format = 'PARQUET', partitioned_by = array['" ~ partition ~ "'])"
-            ) -%}
-            {%- do run_query("call hive.system.sync_partition_metadata('bronze', '" ~ name ~ "', 'FULL')") -%}
+        {%- for statement in bronze_ddl() -%}
+            {%- do run_query(statement) -%}
         {%- endfor -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- `dbt run-operation show_bronze_ddl`: what a Trino run would execute, one per line. -#}
+{% macro show_bronze_ddl() -%}
+    {%- for statement in bronze_ddl() -%}
+        {{ print(statement) }}
+    {%- endfor -%}
 {%- endmacro %}
