@@ -104,3 +104,4 @@ clean: stack-clean
 
 include mk/airflow.mk
 include mk/stack.mk
+include mk/trino-local.mk

@@ -31,7 +31,8 @@ up:
 ## up-scale: like up, plus Trino workers, Redis and a Celery worker (CeleryExecutor)
 up-scale:
 	@test -f .env || { echo "no .env: run 'make stack-env' first" >&2; exit 1; }
-	AIRFLOW_EXECUTOR=CeleryExecutor $(COMPOSE) --profile scale up --detach --build --wait \
+	AIRFLOW_EXECUTOR=CeleryExecutor TRINO_INCLUDE_COORDINATOR=false \
+		$(COMPOSE) --profile scale up --detach --build --wait \
 		--wait-timeout $(STACK_WAIT_TIMEOUT) --scale trino-worker=$(TRINO_WORKERS)
 	AIRFLOW_EXECUTOR=CeleryExecutor $(COMPOSE) run --rm metabase-init
 

@@ -64,6 +64,12 @@ def sme_pulse_external_data_sync() -> None:
         task_id="ingestion_complete", trigger_rule="none_failed", doc_md=docs.INGESTION_COMPLETE
     )
 
+    @task(doc_md=docs.REGISTER_BRONZE, **warehouse_pool(SETTINGS))
+    def register_bronze() -> str:
+        from sme_pulse.orchestration.dbt_invoke import register_bronze as register
+
+        return register(Settings.from_env())
+
     silver = dbt_layer(
         "dbt_silver_external", ["path:models/staging/external", "path:seeds"], SETTINGS
     )
@@ -77,7 +83,14 @@ def sme_pulse_external_data_sync() -> None:
 
     freshness = check_data_freshness()
     chain(verify_external_sources(), freshness)
-    chain(ingest_external_data(freshness), ingestion_complete, silver, gold, log_summary())
+    chain(
+        ingest_external_data(freshness),
+        ingestion_complete,
+        register_bronze(),
+        silver,
+        gold,
+        log_summary(),
+    )
 
 
 sme_pulse_external_data_sync()

@@ -97,6 +97,12 @@ def sme_pulse_sales_sync() -> None:
             # Retrying cannot make old data new: fail now, with the reason.
             raise AirflowFailException(str(exc)) from exc
 
+    @task(doc_md=docs.REGISTER_BRONZE, **warehouse_pool(SETTINGS))
+    def register_bronze() -> str:
+        from sme_pulse.orchestration.dbt_invoke import register_bronze as register
+
+        return register(Settings.from_env())
+
     silver = dbt_layer(
         "dbt_silver_sales",
         ["path:models/staging/sales", "path:models/staging/crm", "path:seeds", "path:snapshots"],
@@ -119,7 +125,14 @@ def sme_pulse_sales_sync() -> None:
         return sales_sync.summarise(reports, freshness, states.get(context["run_id"], {}))
 
     freshness = bronze_freshness()
-    chain(preflight(), check_freshness(), ingest_sales_data(), ingestion_complete, freshness)
+    chain(
+        preflight(),
+        check_freshness(),
+        ingest_sales_data(),
+        ingestion_complete,
+        register_bronze(),
+        freshness,
+    )
     chain(freshness, silver, intermediate, gold, log_summary(freshness))
 
 

@@ -2,7 +2,8 @@
 
     DuckDB reads the Parquet files in place through each source's `external_location`
     (models/staging/*/_*__sources.yml, same paths); Trino reads them as Hive external
-    tables that `register_bronze_tables` creates at the start of every run (`dbt run-operation
+    tables that `dbt run-operation register_bronze_tables` creates and partition-syncs, once
+    per DAG run in the task `register_bronze`, before any model (`dbt run-operation
     show_bronze_ddl` prints the statements). The columns mirror the Arrow schemas in
     `ops/sme_pulse/sources/*.py`, `ops/sme_pulse/sales/{contract,manifest}.py` and
     `ops/sme_pulse/crm/{contract,ingest}.py`; tests/dbt/test_bronze_contract.py keeps the
@@ -200,7 +201,7 @@
 {%- endmacro %}
 
 {% macro trino__register_bronze_tables() -%}
-    {%- if execute and flags.WHICH in ["run", "build", "seed", "snapshot", "test", "source"] -%}
+    {%- if execute -%}
         {%- for statement in bronze_ddl() -%}
             {%- do run_query(statement) -%}
         {%- endfor -%}

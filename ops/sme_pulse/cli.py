@@ -19,9 +19,14 @@ from sme_pulse.storage import LakeError
 app = typer.Typer(help="SME Pulse lakehouse operations.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Land one source in bronze.", no_args_is_help=True)
 stack_app = typer.Typer(help="Operate the Docker stack (make up).", no_args_is_help=True)
+trino_local_app = typer.Typer(
+    help="Trino, a Hive metastore and an S3 stand-in on this machine, without Docker.",
+    no_args_is_help=True,
+)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(stack_app, name="stack")
+app.add_typer(trino_local_app, name="trino-local")
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
@@ -174,3 +179,54 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run on the warehouse."
         for row in cursor.fetchall():
             table.add_row(*("" if v is None else str(v) for v in row))
     console.print(table)
+
+
+@trino_local_app.command("up")
+def trino_local_up() -> None:
+    """Start (or find running) every server; print the Trino URL and the lake settings."""
+    from sme_pulse.servers import trino_local
+    from sme_pulse.servers.artifacts import ArtifactError
+    from sme_pulse.servers.java import JavaNotFoundError
+
+    settings = _settings()
+    try:
+        local = trino_local.up(settings)
+    except (trino_local.ServerError, ArtifactError, JavaNotFoundError) as exc:
+        raise _fail(exc) from exc
+    fetched = ", ".join(local.downloaded) or "nothing"
+    console.print(
+        f"started {', '.join(local.started) or 'nothing (all running)'} in {local.seconds:.1f} s; "
+        f"downloaded {fetched}"
+    )
+    console.print(f"Trino {local.trino_url}  (lake s3://{local.bucket} at {local.s3_endpoint})")
+    console.print('point the pipeline at it: eval "$(.venv/bin/sme-pulse trino-local env)"')
+
+
+@trino_local_app.command("down")
+def trino_local_down() -> None:
+    """Stop exactly the servers `trino-local up` started; data stays under SME_PULSE_HOME."""
+    from sme_pulse.servers import trino_local
+
+    stopped = trino_local.down(_settings())
+    console.print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@trino_local_app.command("status")
+def trino_local_status() -> None:
+    """PID of each trino-local server."""
+    from sme_pulse.servers import trino_local
+
+    for name, pid in trino_local.status(_settings()).items():
+        console.print(f"{name:16} {pid if pid else 'stopped'}")
+
+
+@trino_local_app.command("env")
+def trino_local_env() -> None:
+    """Shell exports that point DAGs, dbt and the CLI at the running trino-local."""
+    from sme_pulse.servers import trino_local
+
+    local = trino_local.running(_settings())
+    if local is None:
+        raise _fail(RuntimeError("trino-local is not running: make trino-local"))
+    for name, value in local.client_env().items():
+        typer.echo(f"export {name}={value}")

@@ -8,6 +8,7 @@ full configuration surface is this file plus `.env.example`, and a test can buil
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +71,26 @@ def _year_range(env: Mapping[str, str], today: datetime) -> tuple[int, int]:
     return start, end
 
 
+def _duration(env: Mapping[str, str], name: str, default: str) -> str:
+    """A Trino duration (`7d`, `12h`, `30m`, `10s`): checked here, not by a failing query."""
+    raw = env.get(name, "").strip() or default
+    if not re.fullmatch(r"\d+(\.\d+)?(ms|s|m|h|d)", raw):
+        raise ConfigError(f"{name} must be a duration like 7d, 12h or 30m, got {raw!r}")
+    return raw
+
+
+def _data_size(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    if not re.fullmatch(r"\d+(B|kB|MB|GB)", raw):
+        raise ConfigError(f"{name} must be a size like 128MB, got {raw!r}")
+    return raw
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    return Path(raw).expanduser() if raw else None
+
+
 def _lake_uri(raw: str, home: Path) -> str:
     """A bare path becomes absolute so Airflow workers and dbt agree on where the lake is."""
     if not raw:
@@ -96,6 +117,33 @@ class TrinoSettings:
     host: str
     port: int
     user: str
+
+
+@dataclass(frozen=True)
+class LocalStackSettings:
+    """`make trino-local`: Trino, a Hive metastore and an S3 stand-in on this machine."""
+
+    cache_dir: Path
+    maven_repository: str
+    trino_java_home: Path | None
+    metastore_java_home: Path | None
+    trino_port: int
+    trino_workers: int
+    s3_port: int
+    metastore_port: int
+    postgres_port: int
+    bucket: str
+
+
+@dataclass(frozen=True)
+class IcebergSettings:
+    """Upkeep of the Iceberg tables on Trino (the weekly maintenance DAG)."""
+
+    snapshot_retention: str
+    """How far back time travel reaches; older snapshots and orphan files are removed."""
+    optimize_file_size_threshold: str
+    min_retention: str
+    """The catalogs' floor under any retention (trino/etc/catalog/iceberg.properties)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +184,8 @@ class Settings:
     dbt_project_dir: Path
     dbt_profiles_dir: Path
     s3: S3Settings
+    local_stack: LocalStackSettings
+    iceberg: IcebergSettings
     replay_dir: Path = field(default=Path(__file__).parent / "replay")
 
     @property
@@ -221,5 +271,28 @@ class Settings:
                 access_key=env.get("AWS_ACCESS_KEY_ID", "").strip() or None,
                 secret_key=env.get("AWS_SECRET_ACCESS_KEY", "").strip() or None,
                 region=env.get("AWS_REGION", "").strip() or "us-east-1",
+            ),
+            iceberg=IcebergSettings(
+                snapshot_retention=_duration(env, "ICEBERG_SNAPSHOT_RETENTION", "7d"),
+                optimize_file_size_threshold=_data_size(
+                    env, "ICEBERG_OPTIMIZE_FILE_SIZE_THRESHOLD", "128MB"
+                ),
+                min_retention=_duration(env, "ICEBERG_MIN_RETENTION", "7d"),
+            ),
+            local_stack=LocalStackSettings(
+                cache_dir=(
+                    _optional_path(env, "SME_PULSE_CACHE") or Path.home() / ".cache" / "sme-pulse"
+                ).resolve(),
+                maven_repository=(
+                    env.get("MAVEN_REPOSITORY_URL", "").strip() or "https://repo1.maven.org/maven2"
+                ).rstrip("/"),
+                trino_java_home=_optional_path(env, "TRINO_JAVA_HOME"),
+                metastore_java_home=_optional_path(env, "METASTORE_JAVA_HOME"),
+                trino_port=_int(env, "TRINO_LOCAL_PORT", 8081),
+                trino_workers=_int(env, "TRINO_LOCAL_WORKERS", 1),
+                s3_port=_int(env, "TRINO_LOCAL_S3_PORT", 9000),
+                metastore_port=_int(env, "TRINO_LOCAL_METASTORE_PORT", 9083),
+                postgres_port=_int(env, "TRINO_LOCAL_POSTGRES_PORT", 5433),
+                bucket=env.get("LAKE_BUCKET", "").strip() or "sme-lake",
             ),
         )

@@ -1,17 +1,56 @@
-"""Row counts per layer, read from wherever the tables live (lake, DuckDB or Trino).
+"""The warehouse, whichever engine holds it: queries, and row counts per layer.
 
-Used by the DAGs' summary task and the demo: an operator should see at a glance how
-many rows each bronze dataset and each silver/gold table holds after a run.
+`query` is the one way package code asks the DuckDB file or Trino's iceberg catalog a
+question. The row counts serve the DAGs' summary task and the demo: an operator should see
+at a glance how many rows each bronze dataset and each silver/gold table holds after a run.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sme_pulse.config import Settings
 from sme_pulse.storage import Lake
 
 MODEL_SCHEMAS = ("silver", "gold")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot answer a query; the message names it and the first error line."""
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` on the configured warehouse (DuckDB file or Trino's iceberg catalog)."""
+    if settings.dbt_target == "trino":
+        import trino
+
+        where = f"Trino at {settings.trino.host}:{settings.trino.port}"
+        try:
+            con = trino.dbapi.connect(
+                host=settings.trino.host,
+                port=settings.trino.port,
+                user=settings.trino.user,
+                catalog="iceberg",
+            )
+            cur = con.cursor()
+            cur.execute(sql)
+            return [tuple(row) for row in cur.fetchall()]
+        except (trino.exceptions.Error, OSError) as exc:
+            raise WarehouseError(f"{where}: {_first_line(exc)}") from exc
+    import duckdb
+
+    if not settings.warehouse_path.exists():
+        raise WarehouseError(f"no warehouse at {settings.warehouse_path}")
+    try:
+        with duckdb.connect(str(settings.warehouse_path)) as con:
+            return con.execute(sql).fetchall()
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{settings.warehouse_path}: {_first_line(exc)}") from exc
 
 
 def bronze_row_counts(lake: Lake) -> dict[str, dict[str, int]]:
@@ -54,21 +93,14 @@ def _duckdb_counts(settings: Settings) -> dict[str, int]:
 
 
 def _trino_counts(settings: Settings) -> dict[str, int]:
-    import trino
-
-    con = trino.dbapi.connect(
-        host=settings.trino.host,
-        port=settings.trino.port,
-        user=settings.trino.user,
-        catalog="iceberg",
-    )
-    cur = con.cursor()
-    cur.execute(
+    tables = query(
+        settings,
         "select table_schema, table_name from iceberg.information_schema.tables "
-        "where table_schema in ('silver', 'gold') order by 1, 2"
+        "where table_schema in ('silver', 'gold') order by 1, 2",
     )
-    counts = {}
-    for schema, name in cur.fetchall():
-        cur.execute(f'select count(*) from iceberg."{schema}"."{name}"')
-        counts[f"{schema}.{name}"] = cur.fetchone()[0]
-    return counts
+    return {
+        f"{schema}.{name}": query(settings, f'select count(*) from iceberg."{schema}"."{name}"')[0][
+            0
+        ]
+        for schema, name in tables
+    }

@@ -1,7 +1,7 @@
 """Headless Chromium (Debian's, driven by Playwright) and a throwaway `airflow standalone`.
 
 Playwright's own browser download is not used: CI and the dev machines install Debian's
-`chromium` (.ci/install-browser.sh), and the tests skip, saying why, when it is missing or
+`chromium` (.ci/install-debian.sh), and the tests skip, saying why, when it is missing or
 does not start. Airflow runs the way `make airflow` runs it (sme_pulse.orchestration.ui),
 but in a temporary SME_PULSE_HOME and AIRFLOW_HOME on free ports, so the developer's
 .local and a running `make airflow` are never touched.
@@ -67,7 +67,7 @@ def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
         _unavailable(
-            "Chromium not found (/usr/bin/chromium or chromium on PATH): run .ci/install-browser.sh"
+            "Chromium not found (/usr/bin/chromium or chromium on PATH): run .ci/install-debian.sh /usr/bin/chromium chromium fonts-liberation"
         )
     try:
         from playwright import sync_api

@@ -81,8 +81,13 @@ class GeneratorConfig:
     """Write every channel to one canonical CSV (benchmarks) instead of per-channel exports."""
     max_lines: int | None = None
     """Stop after this many lines (the last day is cut short)."""
+    order_number_offset: int = 0
+    """Order numbers start after this one: a later export of a shop continues its numbering
+    instead of re-issuing ids its earlier exports used."""
 
     def check(self) -> None:
+        if self.order_number_offset < 0:
+            raise GeneratorError("order number offset must not be negative")
         if self.customers < 1:
             raise GeneratorError("customers must be at least 1")
         if self.orders_per_customer <= 0 or self.lines_per_order < 1:
@@ -239,7 +244,9 @@ class _Generator:
         rng = self.rng
         day = moment.date()
         self.sequences[channel] += 1
-        order_id = _order_id(channel, self.sequences[channel], day)
+        order_id = _order_id(
+            channel, self.config.order_number_offset + self.sequences[channel], day
+        )
         store, province, district = self._address(channel, day, customer)
         name = customer.full_name if customer else None
         if name and channel in MARKETPLACES and rng.random() < 0.3:

@@ -33,9 +33,8 @@ from rich.table import Table
 from sme_pulse.config import Settings
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.feeds.simulator import start_server
-from sme_pulse.orchestration.sales_sync import query
 from sme_pulse.storage import Lake
-from sme_pulse.warehouse import bronze_row_counts, model_row_counts
+from sme_pulse.warehouse import bronze_row_counts, model_row_counts, query
 
 DEMO_DAGS = ("sme_pulse_external_data_sync", "sme_pulse_sales_sync")
 DEMO_SHOP = GeneratorConfig(customers=400, seed=42)

@@ -49,6 +49,13 @@ Join point: succeeds when no ingest task failed, including when both were skippe
 because bronze is fresh, so the dbt layers always run.
 """
 
+REGISTER_BRONZE = """
+Makes bronze visible to the warehouse, once per run and before any model: on Trino it
+creates the Hive external tables over the lake and discovers their new partitions
+(`dbt run-operation register_bronze_tables`); DuckDB reads bronze in place, so there it
+does nothing.
+"""
+
 SUMMARY = """
 Rows per bronze dataset (lake) and per silver/gold table (warehouse), in the log and in
 XCom. Publishes the `sme_pulse://gold/external` asset the sales DAG waits for.
@@ -126,4 +133,25 @@ SALES_SUMMARY = """
 Rows read, loaded and quarantined per source (from the ingestion XComs), files that need
 a person, bronze freshness, how the dbt test tasks ended, orphan orders per reason
 (`silver.int_sales_orphans`) and rows per sales table, in the log and in XCom.
+"""
+
+
+ICEBERG_MAINTENANCE_DAG = """
+### Iceberg upkeep (Trino)
+
+Every dbt run adds snapshots and small files to the Iceberg tables of `silver`, `gold` and
+`snapshots`. Once a week each table is compacted (`optimize`), its snapshots older than
+`ICEBERG_SNAPSHOT_RETENTION` expired, files no snapshot references removed, and its
+statistics refreshed (`analyze`). One mapped task per table: a table that fails is retried
+alone. On DuckDB there is nothing to do and the run is skipped.
+"""
+
+ICEBERG_TABLES = """
+Lists the Iceberg tables of `silver`, `gold` and `snapshots` on Trino; skips the run
+when there are none (DuckDB target, or nothing built yet).
+"""
+
+ICEBERG_MAINTAIN = """
+`optimize`, `expire_snapshots`, `remove_orphan_files` and `analyze` on one table; returns
+its snapshot and data-file counts before and after.
 """

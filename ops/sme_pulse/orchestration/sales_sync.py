@@ -9,15 +9,11 @@ with another configuration in the same process (see `sme_pulse.warehouse`).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sme_pulse import runs
@@ -25,13 +21,14 @@ from sme_pulse.checks.preflight import CheckResult, check_lake, require
 from sme_pulse.config import Settings
 from sme_pulse.crm import ingest_customers as run_customer_ingestion
 from sme_pulse.crm.watermark import read_watermark
+from sme_pulse.orchestration import dbt_invoke
 from sme_pulse.sales import IngestError, IngestReport
 from sme_pulse.sales import ingest_sales as run_sales_ingestion
 from sme_pulse.sales.landing import LandingArea
 from sme_pulse.sales.layout import MANIFEST_PREFIX
 from sme_pulse.sources.http import JsonClient, RetryPolicy, SourceError
 from sme_pulse.storage import Lake, LakeError
-from sme_pulse.warehouse import model_row_counts
+from sme_pulse.warehouse import WarehouseError, model_row_counts, query
 
 log = logging.getLogger(__name__)
 
@@ -59,45 +56,8 @@ class UpstreamMissingError(RuntimeError):
     """Something the sales models join to is not there yet; the message says what to run."""
 
 
-class WarehouseError(RuntimeError):
-    """The warehouse cannot answer a query; the message names it and the first error line."""
-
-
 class StaleBronzeError(RuntimeError):
     """`dbt source freshness` found bronze older than its error threshold."""
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
-    """Rows of `sql` on the configured warehouse (DuckDB file or Trino's iceberg catalog)."""
-    if settings.dbt_target == "trino":
-        import trino
-
-        where = f"Trino at {settings.trino.host}:{settings.trino.port}"
-        try:
-            con = trino.dbapi.connect(
-                host=settings.trino.host,
-                port=settings.trino.port,
-                user=settings.trino.user,
-                catalog="iceberg",
-            )
-            cur = con.cursor()
-            cur.execute(sql)
-            return [tuple(row) for row in cur.fetchall()]
-        except (trino.exceptions.Error, OSError) as exc:
-            raise WarehouseError(f"{where}: {_first_line(exc)}") from exc
-    import duckdb
-
-    if not settings.warehouse_path.exists():
-        raise WarehouseError(f"no warehouse at {settings.warehouse_path}")
-    try:
-        with duckdb.connect(str(settings.warehouse_path)) as con:
-            return con.execute(sql).fetchall()
-    except duckdb.Error as exc:
-        raise WarehouseError(f"{settings.warehouse_path}: {_first_line(exc)}") from exc
 
 
 # Preflight -----------------------------------------------------------------------------
@@ -274,21 +234,6 @@ def ingest_customers(run_id: str, run_date: datetime) -> dict[str, Any]:
 # Bronze SLA ----------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """dbt reads `env_var()` from the process environment; set it for one invocation."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 @dataclass(frozen=True)
 class SourceFreshness:
     source: str
@@ -297,27 +242,9 @@ class SourceFreshness:
 
 
 def dbt_source_freshness(settings: Settings) -> list[SourceFreshness]:
-    """`dbt source freshness` on the sales and CRM bronze sources, in process.
-
-    Build output goes to a temporary folder: dbt/target holds the manifest Cosmos renders
-    the DAGs from and must not change under a running scheduler.
-    """
-    from dbt.cli.main import dbtRunner
-
-    with tempfile.TemporaryDirectory(prefix="sme-pulse-freshness-") as tmp:
-        args = [
-            "source", "freshness", "--select", *FRESHNESS_SOURCES,
-            "--project-dir", str(settings.dbt_project_dir),
-            "--profiles-dir", str(settings.dbt_profiles_dir),
-            "--target", settings.dbt_target,
-            "--target-path", str(Path(tmp) / "target"),
-            "--log-path", str(Path(tmp) / "logs"),
-        ]  # fmt: skip
-        with _environment(settings.dbt_env()):
-            result = dbtRunner().invoke(args)
-    if result.exception is not None:
-        raise result.exception
-    if result.result is None:
+    """`dbt source freshness` on the sales and CRM bronze sources, in process."""
+    result = dbt_invoke.invoke(settings, ["source", "freshness", "--select", *FRESHNESS_SOURCES])
+    if result is None:
         raise StaleBronzeError("dbt source freshness returned no result")
     return [
         SourceFreshness(
@@ -325,7 +252,7 @@ def dbt_source_freshness(settings: Settings) -> list[SourceFreshness]:
             status=str(r.status),
             age_hours=round(r.age / 3600, 2) if hasattr(r, "age") else None,
         )
-        for r in result.result.results
+        for r in result.results
         if r.node.resource_type == "source"
     ]
 

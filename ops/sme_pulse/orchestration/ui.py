@@ -38,7 +38,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -50,6 +49,7 @@ from typing import Any
 import httpx
 
 from sme_pulse.config import REPO_ROOT, Settings
+from sme_pulse.servers.process import free_port, group_alive, port_open, signal_group
 
 DEFAULT_PORT = 8080
 HOST = "127.0.0.1"
@@ -121,7 +121,7 @@ class AirflowUi:
             for sig in (signal.SIGTERM, signal.SIGKILL):
                 if gone:
                     break
-                _signal_group(self.process, sig)
+                signal_group(self.process.pid, sig)
                 gone = _wait_group_gone(self.process, 5.0)
             return self.process.poll()
         finally:
@@ -145,58 +145,16 @@ _RESTORE_SIGINT_AND_EXEC = (
 )
 
 
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> bool:
-    """Signal the process group led by `process` (ours: started with a new session)."""
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a process of group `pgid` is still running (zombies awaiting reaping are not)."""
-    proc = Path("/proc")
-    if not proc.is_dir():  # not Linux: ask the kernel, zombies included
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        # After the command name: state, ppid, pgrp, ...
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            return True
-    return False
-
-
 def _wait_group_gone(process: subprocess.Popen[bytes], timeout_s: float) -> bool:
     """Wait until no process of the group `process` leads is alive; reap the leader."""
     deadline = time.monotonic() + timeout_s
     while True:
         process.poll()
-        if not _group_alive(process.pid):
+        if not group_alive(process.pid):
             return True
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.2)
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_in_use(port: int, host: str = HOST) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(1.0)
-        return sock.connect_ex((host, port)) == 0
 
 
 def _venv_bin() -> Path:
@@ -305,7 +263,7 @@ def start_ui(
     failure to start, everything started is stopped and UiError carries the log's tail.
     """
     port = free_port() if port is None else port
-    if port_in_use(port):
+    if port_open(port):
         raise UiError(
             f"port {port} on {HOST} is already in use (another Airflow?); "
             "pick another one, e.g. make airflow AIRFLOW_PORT=8090"

@@ -14,6 +14,15 @@
     roll-ups). Customer: the unified customer of the order's reference; walk-in sales
     have none and are segment `guest`. -#}
 
+{#- On Trino an Iceberg table partitioned by month and sorted by date inside each file:
+    analysts filter and group by month, so a query reads only the months it asks for. -#}
+{{ config(
+    properties=(
+        {"partitioning": "ARRAY['month(order_date)']", "sorted_by": "ARRAY['order_date']"}
+        if target.type == "trino" else {}
+    ),
+) }}
+
 with lines as (
 
     select * from {{ ref("stg_sales_order_lines") }}

@@ -1,11 +1,12 @@
 {#- One row per indicator and year. Incremental because every run lands a new dated copy
     of the whole series: only newer ingestions are read, and the latest value for an
-    (indicator, year) replaces the older one. Years the World Bank has not published yet
+    (indicator, year) replaces the older one: one MERGE on Trino's Iceberg (a delete+insert
+    would write two snapshots and a delete file per run), delete+insert on DuckDB. Years the World Bank has not published yet
     come back as null and are left out until they have a value. -#}
 {{ config(
     materialized="incremental",
     unique_key=["indicator_code", "year"],
-    incremental_strategy="delete+insert",
+    incremental_strategy=("merge" if target.type == "trino" else "delete+insert"),
     on_schema_change="append_new_columns",
 ) }}
 
