@@ -50,7 +50,7 @@ def test_flow_and_task_groups(dag) -> None:
     assert {
         "verify_external_sources", "check_data_freshness",
         "ingest_external_data.ingest_world_bank", "ingest_external_data.ingest_vn_provinces",
-        "ingestion_complete", "log_summary",
+        "ingestion_complete", "register_bronze", "log_summary",
         "dbt_silver_external.stg_wb_indicators.run", "dbt_silver_external.stg_wb_indicators.test",
         "dbt_gold_external.dim_macro_indicators.run", "dbt_gold_external.dim_location.test",
     } <= ids  # fmt: skip
@@ -61,8 +61,10 @@ def test_flow_and_task_groups(dag) -> None:
         "ingest_external_data.ingest_world_bank", "ingest_external_data.ingest_vn_provinces"
     }  # fmt: skip
     assert dag.get_task("ingestion_complete").trigger_rule == "none_failed"
+    # Bronze is registered once per run, after ingestion and before any model.
+    assert upstream["register_bronze"] == {"ingestion_complete"}
     silver_roots = [t for t in ids if t.startswith("dbt_silver_external.") and t.endswith(".run")]
-    assert all("ingestion_complete" in upstream[t] for t in silver_roots)
+    assert all("register_bronze" in upstream[t] for t in silver_roots)
     gold_runs = [t for t in ids if t.startswith("dbt_gold_external.") and t.endswith(".run")]
     assert all(any(u.startswith("dbt_silver_external.") for u in upstream[t]) for t in gold_runs)
     assert upstream["log_summary"] and all(

@@ -59,8 +59,8 @@ def test_flow_and_task_groups(dag) -> None:
     ids = set(dag.task_ids)
     assert {
         "preflight", "check_freshness", "ingest_sales_data.ingest_sales",
-        "ingest_sales_data.ingest_customers", "ingestion_complete", "bronze_freshness",
-        "dbt_silver_sales.stg_sales_order_lines.run", "dbt_silver_sales.stg_customers.test",
+        "ingest_sales_data.ingest_customers", "ingestion_complete", "register_bronze",
+        "bronze_freshness", "dbt_silver_sales.stg_sales_order_lines.run", "dbt_silver_sales.stg_customers.test",
         "dbt_silver_sales.snp_customers.snapshot", "dbt_silver_sales.province_crosswalk_2025_seed",
         "dbt_intermediate_sales.int_customers_unified.run",
         "dbt_intermediate_sales.int_location_crosswalk.test",
@@ -75,7 +75,9 @@ def test_flow_and_task_groups(dag) -> None:
         "ingest_sales_data.ingest_sales", "ingest_sales_data.ingest_customers"
     }  # fmt: skip
     assert dag.get_task("ingestion_complete").trigger_rule == "none_failed"
-    assert upstream["bronze_freshness"] == {"ingestion_complete"}
+    # Bronze is registered once per run, before its freshness is read and any model runs.
+    assert upstream["register_bronze"] == {"ingestion_complete"}
+    assert upstream["bronze_freshness"] == {"register_bronze"}
     # Each dbt layer starts only after the one before it (Cosmos wires group to group).
     for earlier, later in zip(("bronze_freshness", *GROUPS), GROUPS, strict=False):
         firsts = [
@@ -92,7 +94,7 @@ def test_flow_and_task_groups(dag) -> None:
 
 
 def test_warehouse_users_share_one_slot(dag) -> None:
-    writers = {"preflight", "bronze_freshness", "log_summary"}
+    writers = {"preflight", "register_bronze", "bronze_freshness", "log_summary"}
     for task in dag.tasks:
         if task.task_id.startswith("dbt_") or task.task_id in writers:
             assert task.pool == "duckdb_writer", task.task_id

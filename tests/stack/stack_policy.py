@@ -217,6 +217,7 @@ TRINO_HIVE_PROPERTIES = TRINO_S3_PROPERTIES | frozenset(
         "hive.compression-codec",
         "hive.non-managed-table-writes-enabled",
         "hive.collect-column-statistics-on-write",
+        "hive.timestamp-precision",
         "hive.recursive-directories",
         "hive.max-partitions-per-scan",
         "hive.metastore-cache-ttl",

@@ -19,11 +19,8 @@ database password) are generated on first start into `trino-local/secrets.env` (
 from __future__ import annotations
 
 import os
-import pwd
-import secrets
 import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,47 +28,24 @@ from pathlib import Path
 
 import httpx
 
-from sme_pulse.config import REPO_ROOT, LocalStackSettings, Settings
-from sme_pulse.servers import pins
+from sme_pulse.config import LocalStackSettings, Settings
+from sme_pulse.servers import pins, postgres
 from sme_pulse.servers.artifacts import Artifact, fetch, unpack
 from sme_pulse.servers.java import find_java
-from sme_pulse.servers.process import Server, ServerError, port_open, run_once
+from sme_pulse.servers.local_config import (
+    HOST,
+    Layout,
+    load_secrets,
+    render_metastore,
+    render_s3proxy,
+    render_trino,
+)
+from sme_pulse.servers.metastore_jars import METASTORE_CLASSPATH
+from sme_pulse.servers.process import Server, port_open, run_once
 
-HOST = "127.0.0.1"
 START_TIMEOUT_S = 300.0
-PG_BIN_ROOT = Path("/usr/lib/postgresql")
 METASTORE_MAIN = "org.apache.hadoop.hive.metastore.HiveMetaStore"
 SCHEMATOOL_MAIN = "org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool"
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where trino-local keeps its data, rendered configuration and secrets."""
-
-    home: Path
-
-    @property
-    def root(self) -> Path:
-        return self.home / "trino-local"
-
-    @property
-    def s3_dir(self) -> Path:
-        return self.root / "s3"
-
-    @property
-    def postgres_dir(self) -> Path:
-        return self.root / "postgres"
-
-    @property
-    def metastore_dir(self) -> Path:
-        return self.root / "metastore"
-
-    def trino_dir(self, node: str) -> Path:
-        return self.root / node
-
-    @property
-    def secrets_file(self) -> Path:
-        return self.root / "secrets.env"
 
 
 @dataclass(frozen=True)
@@ -113,12 +87,6 @@ class LocalTrino:
 # --- installation ------------------------------------------------------------------------
 
 
-def _extra_metastore_jars() -> tuple[Artifact, ...]:
-    from sme_pulse.servers.metastore_jars import METASTORE_CLASSPATH
-
-    return METASTORE_CLASSPATH
-
-
 def install(stack: LocalStackSettings) -> Installed:
     """Fetch (once) and unpack (once) every pinned server; returns where they are."""
     cache, repo = stack.cache_dir, stack.maven_repository
@@ -151,219 +119,14 @@ def install(stack: LocalStackSettings) -> Installed:
             stale.unlink()
         extra = staging / "extra-lib"
         extra.mkdir()
-        for artifact in _extra_metastore_jars():
+        for artifact in METASTORE_CLASSPATH:
             shutil.copy2(get(artifact), extra / artifact.filename)
         staging.rename(metastore_home)
 
     return Installed(trino_home, metastore_home, get(pins.S3PROXY), tuple(downloaded))
 
 
-# --- secrets and rendered configuration --------------------------------------------------
-
-
-def load_secrets(layout: Layout) -> dict[str, str]:
-    """The generated credentials, created on first use and kept for the data they guard."""
-    path = layout.secrets_file
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        values = {
-            "AWS_ACCESS_KEY_ID": f"local{secrets.token_hex(8)}",
-            "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30),
-            "HIVE_METASTORE_DB_PASSWORD": secrets.token_urlsafe(24),
-        }
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.writelines(f"{k}={v}\n" for k, v in values.items())
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-
-
-def _render(source: Path, target: Path, replacements: Mapping[str, str]) -> None:
-    """Copy `source` with host names, ports and folders replaced; fail if one is missing."""
-    text = source.read_text()
-    for old, new in replacements.items():
-        if old not in text:
-            raise ServerError(f"{source} no longer contains {old!r}; update trino_local.py")
-        text = text.replace(old, new)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
-
-
-def render_trino(
-    stack: LocalStackSettings, layout: Layout, node: str, port: int, coordinator: bool
-) -> Path:
-    """`trino-local/<node>/etc` from `trino/etc` (coordinator) or `trino/worker` (worker)."""
-    etc = layout.trino_dir(node) / "etc"
-    shutil.rmtree(etc, ignore_errors=True)
-    project = REPO_ROOT / "trino"
-    discovery = f"http://{HOST}:{stack.trino_port}"
-    if coordinator:
-        _render(
-            project / "etc" / "config.properties",
-            etc / "config.properties",
-            {
-                "http-server.http.port=8080": f"http-server.http.port={port}",
-                "discovery.uri=http://localhost:8080": f"discovery.uri={discovery}",
-            },
-        )
-    else:
-        _render(
-            project / "worker" / "config.properties",
-            etc / "config.properties",
-            {
-                "http-server.http.port=8080": f"http-server.http.port={port}",
-                "discovery.uri=http://trino:8080": f"discovery.uri={discovery}",
-            },
-        )
-    _render(
-        project / "etc" / "node.properties",
-        etc / "node.properties",
-        {"node.data-dir=/data/trino": f"node.data-dir={layout.trino_dir(node) / 'data'}"},
-    )
-    _render(project / "etc" / "jvm.config", etc / "jvm.config", {})
-    for catalog in ("hive", "iceberg"):
-        _render(
-            project / "etc" / "catalog" / f"{catalog}.properties",
-            etc / "catalog" / f"{catalog}.properties",
-            {
-                "thrift://hive-metastore:9083": f"thrift://{HOST}:{stack.metastore_port}",
-                "http://minio:9000": f"http://{HOST}:{stack.s3_port}",
-            },
-        )
-    return etc
-
-
-def render_metastore(stack: LocalStackSettings, layout: Layout) -> Path:
-    conf = layout.metastore_dir / "conf"
-    shutil.rmtree(conf, ignore_errors=True)
-    _render(
-        REPO_ROOT / "hive" / "metastore-site.xml",
-        conf / "metastore-site.xml",
-        {
-            "<value>9083</value>": f"<value>{stack.metastore_port}</value>",
-            "http://minio:9000": f"http://{HOST}:{stack.s3_port}",
-        },
-    )
-    return conf
-
-
-def render_s3proxy(stack: LocalStackSettings, layout: Layout, keys: Mapping[str, str]) -> Path:
-    conf = layout.root / "s3proxy.properties"
-    layout.s3_dir.mkdir(parents=True, exist_ok=True)
-    lines = {
-        "s3proxy.endpoint": f"http://{HOST}:{stack.s3_port}",
-        "s3proxy.authorization": "aws-v2-or-v4",
-        "s3proxy.identity": keys["AWS_ACCESS_KEY_ID"],
-        "s3proxy.credential": keys["AWS_SECRET_ACCESS_KEY"],
-        "jclouds.provider": "filesystem",
-        "jclouds.filesystem.basedir": str(layout.s3_dir),
-        # Trino's S3 client lists with `x-amz-optional-object-attributes`, which S3Proxy
-        # would otherwise refuse; MinIO ignores it too.
-        "s3proxy.ignore-unknown-headers": "true",
-    }
-    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.writelines(f"{k}={v}\n" for k, v in lines.items())
-    return conf
-
-
 # --- the servers -------------------------------------------------------------------------
-
-
-def _postgres_bin() -> Path:
-    versions = sorted(
-        (p for p in PG_BIN_ROOT.glob("*/bin") if (p / "postgres").exists()),
-        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-    )
-    if not versions:
-        raise ServerError(
-            "PostgreSQL server not found under /usr/lib/postgresql: "
-            "`apt-get install postgresql` (the metastore keeps its catalog there)"
-        )
-    return versions[-1]
-
-
-def _postgres_user() -> str | None:
-    """PostgreSQL refuses root: as root, run it as the `postgres` account Debian creates."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError as exc:
-        raise ServerError(
-            "running as root needs the `postgres` account (apt-get install postgresql)"
-        ) from exc
-    return "postgres"
-
-
-def _chown(path: Path, user: str | None) -> None:
-    if user:
-        shutil.chown(path, user, user)
-
-
-def _init_postgres(stack: LocalStackSettings, layout: Layout, password: str) -> None:
-    """initdb once: the superuser is `hive`, password auth on loopback."""
-    data = layout.postgres_dir / "data"
-    if (data / "PG_VERSION").exists():
-        return
-    user = _postgres_user()
-    layout.postgres_dir.mkdir(parents=True, exist_ok=True)
-    _chown(layout.postgres_dir, user)
-    pwfile = layout.postgres_dir / ".pwfile"
-    pwfile.write_text(password + "\n")
-    pwfile.chmod(0o600)
-    _chown(pwfile, user)
-    try:
-        run_once(
-            "postgres-initdb",
-            [
-                str(_postgres_bin() / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "hive",
-                f"--pwfile={pwfile}",
-                "--auth=scram-sha-256",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-            ],
-            layout.home,
-            user=user,
-        )
-    finally:
-        pwfile.unlink(missing_ok=True)
-
-
-def _pg_ready(stack: LocalStackSettings) -> bool:
-    result = subprocess.run(
-        [str(_postgres_bin() / "pg_isready"), "-q", "-h", HOST, "-p", str(stack.postgres_port)],
-        check=False,
-    )
-    return result.returncode == 0
-
-
-def _ensure_database(stack: LocalStackSettings, layout: Layout, password: str) -> None:
-    env = {"PGPASSWORD": password}
-    psql = [
-        str(_postgres_bin() / "psql"),
-        "-h",
-        HOST,
-        "-p",
-        str(stack.postgres_port),
-        "-U",
-        "hive",
-        "-d",
-        "postgres",
-        "-tAc",
-    ]
-    exists = subprocess.run(
-        [*psql, "select 1 from pg_database where datname = 'metastore'"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if exists.stdout.strip() != "1":
-        run_once("postgres-createdb", [*psql, "create database metastore"], layout.home, env)
 
 
 def _trino_ready(port: int, workers: int | None = None) -> Callable[[], bool]:
@@ -439,26 +202,7 @@ def build_servers(
             marker=str(s3_conf),
             config_files=[s3_conf],
         ),
-        "postgres": Server(
-            name="postgres",
-            argv=[
-                str(_postgres_bin() / "postgres"),
-                "-D",
-                str(layout.postgres_dir / "data"),
-                "-p",
-                str(stack.postgres_port),
-                "-k",
-                str(layout.postgres_dir),
-                "-c",
-                f"listen_addresses={HOST}",
-            ],
-            home=home,
-            ready=lambda: _pg_ready(stack),
-            user=_postgres_user(),
-            # Fast shutdown: smart shutdown would wait for the metastore to disconnect.
-            stop_signal=signal.SIGINT,
-            marker=str(layout.postgres_dir / "data"),
-        ),
+        "postgres": postgres.server(stack, layout),
     }
     servers["metastore"] = _metastore(settings, installed, keys, metastore_java)
     return _with_trino(servers, settings, installed, keys, trino_java)
@@ -588,7 +332,7 @@ def up(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> LocalTrino:
     stack, layout = settings.local_stack, Layout(settings.home)
     installed = install(stack)
     keys = load_secrets(layout)
-    _init_postgres(stack, layout, keys["HIVE_METASTORE_DB_PASSWORD"])
+    postgres.init(stack, layout, keys["HIVE_METASTORE_DB_PASSWORD"])
     servers = build_servers(settings, installed, keys)
     started = [name for name, server in servers.items() if not server.is_current()]
     for name in started:
@@ -596,7 +340,7 @@ def up(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> LocalTrino:
             servers[name].ensure_started()
     servers["postgres"].wait_ready(timeout_s)
     if "metastore" in started:
-        _ensure_database(stack, layout, keys["HIVE_METASTORE_DB_PASSWORD"])
+        postgres.ensure_database(stack, layout, keys["HIVE_METASTORE_DB_PASSWORD"])
         metastore_java = find_java(
             "The Hive metastore (Hadoop 3.3)",
             17,
@@ -616,15 +360,8 @@ def up(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> LocalTrino:
     _ensure_bucket(stack, keys)
     for server in servers.values():
         server.wait_ready(timeout_s)
-    return LocalTrino(
-        trino_url=f"http://{HOST}:{stack.trino_port}",
-        s3_endpoint=f"http://{HOST}:{stack.s3_port}",
-        bucket=stack.bucket,
-        access_key=keys["AWS_ACCESS_KEY_ID"],
-        secret_key=keys["AWS_SECRET_ACCESS_KEY"],
-        started=tuple(started),
-        downloaded=installed.downloaded,
-        seconds=time.monotonic() - started_at,
+    return _addressed(
+        stack, keys, tuple(started), installed.downloaded, time.monotonic() - started_at
     )
 
 
@@ -669,14 +406,23 @@ def running(settings: Settings) -> LocalTrino | None:
     pids = status(settings)
     if not pids.get("trino"):
         return None
-    stack, keys = settings.local_stack, load_secrets(Layout(settings.home))
+    return _addressed(settings.local_stack, load_secrets(Layout(settings.home)), (), (), 0.0)
+
+
+def _addressed(
+    stack: LocalStackSettings,
+    keys: Mapping[str, str],
+    started: tuple[str, ...],
+    downloaded: tuple[str, ...],
+    seconds: float,
+) -> LocalTrino:
     return LocalTrino(
         trino_url=f"http://{HOST}:{stack.trino_port}",
         s3_endpoint=f"http://{HOST}:{stack.s3_port}",
         bucket=stack.bucket,
         access_key=keys["AWS_ACCESS_KEY_ID"],
         secret_key=keys["AWS_SECRET_ACCESS_KEY"],
-        started=(),
-        downloaded=(),
-        seconds=0.0,
+        started=started,
+        downloaded=downloaded,
+        seconds=seconds,
     )

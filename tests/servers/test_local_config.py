@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from sme_pulse.config import Settings
-from sme_pulse.servers.trino_local import (
+from sme_pulse.servers.local_config import (
     Layout,
     load_secrets,
     render_metastore,
