@@ -60,7 +60,8 @@ def test_flow_and_task_groups(dag) -> None:
     assert {
         "preflight", "check_freshness", "ingest_sales_data.ingest_sales",
         "ingest_sales_data.ingest_customers", "ingestion_complete", "register_bronze",
-        "bronze_freshness", "dbt_silver_sales.stg_sales_order_lines.run", "dbt_silver_sales.stg_customers.test",
+        "bronze_freshness", "dbt_silver_sales.stg_sales_order_lines.run",
+        "dbt_silver_sales.stg_customers.test",
         "dbt_silver_sales.snp_customers.snapshot", "dbt_silver_sales.province_crosswalk_2025_seed",
         "dbt_intermediate_sales.int_customers_unified.run",
         "dbt_intermediate_sales.int_location_crosswalk.test",

@@ -67,7 +67,8 @@ def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
         _unavailable(
-            "Chromium not found (/usr/bin/chromium or chromium on PATH): run .ci/install-debian.sh /usr/bin/chromium chromium fonts-liberation"
+            "Chromium not found (/usr/bin/chromium or chromium on PATH): run "
+            ".ci/install-debian.sh /usr/bin/chromium chromium fonts-liberation"
         )
     try:
         from playwright import sync_api

@@ -26,8 +26,10 @@ def test_major_version_reads_the_release_file(tmp_path: Path) -> None:
 
 def test_an_override_outside_the_range_says_what_to_install(tmp_path: Path) -> None:
     jdk17 = _jdk(tmp_path, "o17", "17.0.15")
-    assert find_java("metastore", 17, 22, jdk17, "METASTORE_JAVA_HOME") == jdk17
-    with pytest.raises(
-        JavaNotFoundError, match=r"Trino 476 needs JDK 24 or newer.*TRINO_JAVA_HOME"
-    ):
-        find_java("Trino 476", 24, None, jdk17, "TRINO_JAVA_HOME")
+    assert find_java("metastore", 17, 22, jdk17, "METASTORE_JAVA_HOME", "x") == jdk17
+    with pytest.raises(JavaNotFoundError) as raised:
+        find_java("Trino 476", 24, None, jdk17, "TRINO_JAVA_HOME", "Temurin 25")
+    message = str(raised.value)
+    assert message.startswith("Trino 476 needs JDK 24 or newer; found ")
+    assert f"{jdk17} (17)" in message
+    assert "Install one (Temurin 25) and set TRINO_JAVA_HOME" in message

@@ -35,6 +35,8 @@ class TrinoLakehouse:
 
     local: trino_local.LocalTrino
     env: dict[str, str]
+    settings: Settings
+    """What trino-local was started with: to stop and start it again."""
 
     def cursor(self) -> Any:
         port = int(self.local.trino_url.rsplit(":", 1)[1])
@@ -75,7 +77,7 @@ def lakehouse() -> TrinoLakehouse:
         f"downloaded: {', '.join(local.downloaded) or 'nothing'})"
     )
     env = {**local.client_env(), "LANDING_URI": f"s3://{local.bucket}/landing"}
-    return TrinoLakehouse(local=local, env=env)
+    return TrinoLakehouse(local=local, env=env, settings=settings)
 
 
 @pytest.fixture(scope="session")

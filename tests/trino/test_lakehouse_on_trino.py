@@ -30,6 +30,7 @@ from sme_pulse.orchestration.demo import (
     ensure_shop,
     run_dag,
 )
+from sme_pulse.servers import trino_local
 from sme_pulse.storage import Lake
 
 from .conftest import TrinoLakehouse
@@ -387,6 +388,23 @@ def test_weekly_maintenance_compacts_and_expires(
         )[0][0]
         assert most_files <= 1, f"{table}: {most_files} data files in one partition after optimize"
     assert _gold_content(lakehouse) == third_run.round.gold, "maintenance changed gold rows"
+
+
+def test_the_lakehouse_survives_a_restart(third_run: ThirdRun, lakehouse: TrinoLakehouse) -> None:
+    """Lake objects, metastore and Iceberg metadata persist under SME_PULSE_HOME.
+
+    Last in the module (it stops every server): `down` then `up` must find the same tables
+    with the same rows, after the maintenance above.
+    """
+    gold, bronze = _gold_content(lakehouse), _bronze_rows(lakehouse)
+    stopped = trino_local.down(lakehouse.settings)
+    assert set(stopped) >= {"s3", "postgres", "metastore", "trino", "trino-worker-1"}
+    assert not any(trino_local.status(lakehouse.settings).values())
+    restarted = trino_local.up(lakehouse.settings)
+    assert restarted.downloaded == ()
+    print(f"trino-local restarted warm in {restarted.seconds:.1f} s")
+    assert _bronze_rows(lakehouse) == bronze
+    assert _gold_content(lakehouse) == gold
 
 
 def _quoted(table: str, metadata: str) -> str:

@@ -33,9 +33,17 @@ def candidates(override: Path | None) -> list[Path]:
 
 
 def find_java(
-    purpose: str, minimum: int, maximum: int | None, override: Path | None, variable: str
+    purpose: str,
+    minimum: int,
+    maximum: int | None,
+    override: Path | None,
+    variable: str,
+    install: str,
 ) -> Path:
-    """The first JDK whose major version is within [minimum, maximum]."""
+    """The first JDK whose major version is within [minimum, maximum].
+
+    `install` tells a user without one what to install, e.g. `apt-get install openjdk-17-jdk`.
+    """
     seen = []
     for home in candidates(override):
         version = major_version(home)
@@ -44,7 +52,7 @@ def find_java(
             return home
     wanted = f"JDK {minimum}" + (f" to {maximum}" if maximum else " or newer")
     raise JavaNotFoundError(
-        f"{purpose} needs {wanted}; found {', '.join(seen) or 'no JDK'}. Install one "
-        f"(e.g. Eclipse Temurin {maximum or 25}: the `temurin-{maximum or 25}-jdk` package "
-        f"from Adoptium's Debian repository) and set {variable} to its folder."
+        f"{purpose} needs {wanted}; found {', '.join(seen) or 'no JDK'}. "
+        f"Install one ({install}) and set {variable} to its folder if it is not under "
+        f"{JVM_ROOT}."
     )

@@ -171,6 +171,29 @@ def _ensure_bucket(stack: LocalStackSettings, keys: Mapping[str, str]) -> None:
         fs.create_dir(stack.bucket)
 
 
+def _trino_java(stack: LocalStackSettings) -> Path:
+    return find_java(
+        f"Trino {pins.TRINO_VERSION}",
+        24,
+        None,
+        stack.trino_java_home,
+        "TRINO_JAVA_HOME",
+        "Eclipse Temurin 25: package temurin-25-jdk from Adoptium's Debian repository",
+    )
+
+
+def _metastore_java(stack: LocalStackSettings) -> Path:
+    """Hadoop 3.3 calls `Subject.getSubject`, which JDK 23 and later refuse."""
+    return find_java(
+        f"The Hive metastore {pins.METASTORE_VERSION} (Hadoop {pins.HADOOP_VERSION})",
+        17,
+        22,
+        stack.metastore_java_home,
+        "METASTORE_JAVA_HOME",
+        "apt-get install openjdk-17-jdk-headless",
+    )
+
+
 def _java(home: Path) -> str:
     return str(home / "bin" / "java")
 
@@ -181,10 +204,8 @@ def build_servers(
     """Every server trino-local runs, by name, in start order."""
     stack, home = settings.local_stack, settings.home
     layout = Layout(home)
-    trino_java = find_java("Trino 476", 24, None, stack.trino_java_home, "TRINO_JAVA_HOME")
-    metastore_java = find_java(
-        "The Hive metastore (Hadoop 3.3)", 17, 22, stack.metastore_java_home, "METASTORE_JAVA_HOME"
-    )
+    trino_java = _trino_java(stack)
+    metastore_java = _metastore_java(stack)
     s3_conf = render_s3proxy(stack, layout, keys)
     servers: dict[str, Server] = {
         "s3": Server(
@@ -341,13 +362,7 @@ def up(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> LocalTrino:
     servers["postgres"].wait_ready(timeout_s)
     if "metastore" in started:
         postgres.ensure_database(stack, layout, keys["HIVE_METASTORE_DB_PASSWORD"])
-        metastore_java = find_java(
-            "The Hive metastore (Hadoop 3.3)",
-            17,
-            22,
-            stack.metastore_java_home,
-            "METASTORE_JAVA_HOME",
-        )
+        metastore_java = _metastore_java(stack)
         run_once(
             "metastore-schematool",
             schematool_argv(settings, installed, keys, metastore_java),
