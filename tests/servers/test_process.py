@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -68,3 +69,29 @@ def test_a_server_that_dies_while_starting_shows_its_log(tmp_path: Path) -> None
 def test_a_failing_setup_command_names_its_log(tmp_path: Path) -> None:
     with pytest.raises(ServerError, match=r"schema failed \(exit 2\); log .*schema.log"):
         run_once("schema", [sys.executable, "-c", "raise SystemExit(2)"], tmp_path)
+
+
+def test_a_stale_pid_file_of_the_server_itself_is_removed_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    own = tmp_path / "var" / "run" / "launcher.pid"
+    own.parent.mkdir(parents=True)
+    own.write_text("1\n")
+    server = Server(
+        name="refuses-when-pid-file-exists",
+        argv=[
+            sys.executable,
+            "-c",
+            f"import pathlib, sys, time; sys.exit(3) if pathlib.Path({str(own)!r}).exists() "
+            "else time.sleep(30)",
+        ],
+        home=tmp_path,
+        ready=lambda: True,
+        own_pid_files=[own],
+    )
+    try:
+        assert server.start(timeout_s=10) is True
+        time.sleep(1.0)  # long enough for the child to have looked for the file
+        assert server.pid() is not None, "the server found its stale PID file and refused"
+    finally:
+        server.stop()

@@ -121,6 +121,10 @@ class Server:
     """A string of the command line that proves a recorded PID is still this server."""
     config_files: Sequence[Path] = ()
     """Files whose change means a running server must restart to see it."""
+    own_pid_files: Sequence[Path] = ()
+    """PID files the server keeps itself and does not remove when it stops. Removed before
+    each start: this PID file is the one that counts, and a stopped server's PID may still
+    answer `kill -0` as a zombie its new parent has not reaped yet."""
 
     @property
     def pid_file(self) -> Path:
@@ -181,6 +185,8 @@ class Server:
         return True
 
     def spawn(self) -> None:
+        for stale in self.own_pid_files:
+            stale.unlink(missing_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:

@@ -322,13 +322,14 @@ def _with_trino(
     ]
     for node, port, coordinator in nodes:
         etc = render_trino(stack, layout, node, port, coordinator)
+        data = layout.trino_dir(node) / "data"
         servers[node] = Server(
             name=node,
             argv=[
                 launcher,
                 "run",
                 f"--etc-dir={etc}",
-                f"--data-dir={layout.trino_dir(node) / 'data'}",
+                f"--data-dir={data}",
             ],
             home=home,
             ready=_trino_ready(port, stack.trino_workers if coordinator else None),
@@ -336,6 +337,8 @@ def _with_trino(
             env={**trino_env, "TRINO_INCLUDE_COORDINATOR": str(not stack.trino_workers).lower()},
             marker=str(etc),
             config_files=sorted(p for p in etc.rglob("*") if p.is_file()),
+            # The launcher refuses to start while its own PID file names a live process.
+            own_pid_files=[data / "var" / "run" / "launcher.pid"],
         )
     return servers
 
