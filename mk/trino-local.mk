@@ -24,6 +24,7 @@ trino-local-status: $(VENV)/.synced
 test-trino: export ICEBERG_MIN_RETENTION := 0s
 test-trino: $(MANIFEST)
 	@$(BIN)/sme-pulse trino-local up
-	@rm -f $(SME_PULSE_HOME)/trino-parity.txt
-	TRINO_PARITY_REPORT=$(SME_PULSE_HOME)/trino-parity.txt $(BIN)/pytest -m trino tests/trino
-	@cat $(SME_PULSE_HOME)/trino-parity.txt
+	@rm -f $(SME_PULSE_HOME)/test-trino-*.txt
+	TRINO_FIGURES=$(SME_PULSE_HOME)/test-trino-figures.txt \
+		TRINO_PARITY=$(SME_PULSE_HOME)/test-trino-parity.txt $(BIN)/pytest -m trino tests/trino
+	@cat $(SME_PULSE_HOME)/test-trino-figures.txt $(SME_PULSE_HOME)/test-trino-parity.txt

@@ -163,21 +163,18 @@ def demo() -> None:
 
 @app.command()
 def query(sql: Annotated[str, typer.Argument(help="SQL to run on the warehouse.")]) -> None:
-    """Run one SQL statement on the DuckDB warehouse (read-only) and print the result."""
-    import duckdb
+    """Run one SQL statement on the warehouse (DuckDB file, or Trino's iceberg catalog when
+    DBT_TARGET=trino) and print the result."""
+    from sme_pulse.warehouse import WarehouseError, query_table
 
     settings = _settings()
-    if not settings.warehouse_path.exists():
-        raise _fail(RuntimeError(f"no warehouse at {settings.warehouse_path}: run `make demo`"))
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        try:
-            cursor = con.execute(sql)
-        except duckdb.Error as exc:
-            raise _fail(exc) from exc
-        columns = [d[0] for d in cursor.description or []]
-        table = Table(*columns)
-        for row in cursor.fetchall():
-            table.add_row(*("" if v is None else str(v) for v in row))
+    try:
+        columns, rows = query_table(settings, sql)
+    except WarehouseError as exc:
+        raise _fail(exc) from exc
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
     console.print(table)
 
 

@@ -24,8 +24,8 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
-    """Rows of `sql` on the configured warehouse (DuckDB file or Trino's iceberg catalog)."""
+def query_table(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of `sql` on the configured warehouse (DuckDB file or Trino)."""
     if settings.dbt_target == "trino":
         import trino
 
@@ -39,7 +39,8 @@ def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
             )
             cur = con.cursor()
             cur.execute(sql)
-            return [tuple(row) for row in cur.fetchall()]
+            rows = [tuple(row) for row in cur.fetchall()]
+            return [d[0] for d in cur.description or []], rows
         except (trino.exceptions.Error, OSError) as exc:
             raise WarehouseError(f"{where}: {_first_line(exc)}") from exc
     import duckdb
@@ -47,10 +48,19 @@ def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
     if not settings.warehouse_path.exists():
         raise WarehouseError(f"no warehouse at {settings.warehouse_path}")
     try:
+        # Not read-only: in `airflow dags test` dbt (in process) still holds a read-write
+        # handle, and DuckDB refuses a second handle with another configuration.
         with duckdb.connect(str(settings.warehouse_path)) as con:
-            return con.execute(sql).fetchall()
+            cur = con.execute(sql)
+            rows = cur.fetchall()
+            return [d[0] for d in cur.description or []], rows
     except duckdb.Error as exc:
         raise WarehouseError(f"{settings.warehouse_path}: {_first_line(exc)}") from exc
+
+
+def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` on the configured warehouse."""
+    return query_table(settings, sql)[1]
 
 
 def bronze_row_counts(lake: Lake) -> dict[str, dict[str, int]]:
@@ -67,40 +77,18 @@ def bronze_row_counts(lake: Lake) -> dict[str, dict[str, int]]:
 
 def model_row_counts(settings: Settings) -> dict[str, int]:
     """Rows per table in the silver and gold schemas of the configured dbt target."""
-    if settings.dbt_target == "trino":
-        return _trino_counts(settings)
-    return _duckdb_counts(settings)
-
-
-def _duckdb_counts(settings: Settings) -> dict[str, int]:
-    import duckdb
-
-    if not settings.warehouse_path.exists():
+    on_trino = settings.dbt_target == "trino"
+    if not on_trino and not settings.warehouse_path.exists():
         return {}
-    # Not read-only: in `airflow dags test` dbt (in process) still holds a read-write
-    # handle, and DuckDB refuses a second handle with another configuration.
-    with duckdb.connect(str(settings.warehouse_path)) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('silver', 'gold') order by 1, 2"
-        ).fetchall()
-        return {
-            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[
-                0
-            ]
-            for schema, name in tables
-        }
-
-
-def _trino_counts(settings: Settings) -> dict[str, int]:
+    catalog = "iceberg." if on_trino else ""
+    schemas = ", ".join(f"'{schema}'" for schema in MODEL_SCHEMAS)
     tables = query(
         settings,
-        "select table_schema, table_name from iceberg.information_schema.tables "
-        "where table_schema in ('silver', 'gold') order by 1, 2",
+        f"select table_schema, table_name from {catalog}information_schema.tables "
+        f"where table_schema in ({schemas}) order by 1, 2",
     )
-    return {
-        f"{schema}.{name}": query(settings, f'select count(*) from iceberg."{schema}"."{name}"')[0][
-            0
-        ]
-        for schema, name in tables
-    }
+    counts = {}
+    for schema, name in tables:
+        (count,) = query(settings, f'select count(*) from {catalog}"{schema}"."{name}"')[0]
+        counts[f"{schema}.{name}"] = count
+    return counts

@@ -67,12 +67,20 @@ class TrinoLakehouse:
         self.s3().delete_dir_contents(self.local.bucket)
 
 
+def note(line: str, variable: str = "TRINO_FIGURES") -> None:
+    """Print a figure and append it to the file `variable` names (`make test-trino` shows it)."""
+    print(line)
+    if target := os.environ.get(variable):
+        with Path(target).open("a") as handle:
+            handle.write(line + "\n")
+
+
 @pytest.fixture(scope="session")
 def lakehouse() -> TrinoLakehouse:
     settings = Settings.from_env({**os.environ, "SME_PULSE_HOME": str(SERVERS_HOME)})
     local = trino_local.up(settings)
-    print(
-        f"\ntrino-local ready in {local.seconds:.1f} s "
+    note(
+        f"trino-local ready in {local.seconds:.1f} s "
         f"(started: {', '.join(local.started) or 'none'}; "
         f"downloaded: {', '.join(local.downloaded) or 'nothing'})"
     )

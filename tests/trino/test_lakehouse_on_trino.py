@@ -15,7 +15,6 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -33,7 +32,7 @@ from sme_pulse.orchestration.demo import (
 from sme_pulse.servers import trino_local
 from sme_pulse.storage import Lake
 
-from .conftest import TrinoLakehouse
+from .conftest import TrinoLakehouse, note
 
 pytestmark = [pytest.mark.trino, pytest.mark.integration]
 
@@ -112,7 +111,7 @@ def _run_round(
     with _patched_environ(env), customer_api(_quiet(), settings) as api_env:
         for dag_id in dags:
             outcome = run_dag(dag_id, settings, {**env, **api_env})
-            print(f"{dag_id} on Trino: {outcome.state} in {outcome.wall_s:.1f} s")
+            note(f"{dag_id} on Trino: {outcome.state} in {outcome.wall_s:.1f} s")
             outcomes[dag_id] = outcome
     bronze = _bronze_rows(lakehouse)
     crm_versions = (
@@ -305,15 +304,7 @@ def test_gold_on_trino_equals_gold_on_duckdb(
             f"{list(only_trino)[:2]}; {sum(only_duckdb.values())} only on DuckDB, e.g. "
             f"{list(only_duckdb)[:2]}"
         )
-    line = f"{len(trino_gold)} gold tables identical on Trino and DuckDB"
-    print(line)
-    report = (
-        Path(os.environ.get("TRINO_PARITY_REPORT", ""))
-        if os.environ.get("TRINO_PARITY_REPORT")
-        else None
-    )
-    if report:
-        report.write_text(line + "\n")
+    note(f"{len(trino_gold)} gold tables identical on Trino and DuckDB", "TRINO_PARITY")
 
 
 def test_metabase_questions_run_on_trino(third_run: ThirdRun, lakehouse: TrinoLakehouse) -> None:
@@ -402,7 +393,7 @@ def test_the_lakehouse_survives_a_restart(third_run: ThirdRun, lakehouse: TrinoL
     assert not any(trino_local.status(lakehouse.settings).values())
     restarted = trino_local.up(lakehouse.settings)
     assert restarted.downloaded == ()
-    print(f"trino-local restarted warm in {restarted.seconds:.1f} s")
+    note(f"trino-local restarted warm in {restarted.seconds:.1f} s")
     assert _bronze_rows(lakehouse) == bronze
     assert _gold_content(lakehouse) == gold
 
