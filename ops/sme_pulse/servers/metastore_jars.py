@@ -4,10 +4,13 @@ The metastore's binary archive ships without Hadoop. These are the Hadoop 3.3.6 
 loads (configuration, security, FileSystem, and S3A so it can create schema and table
 folders in the lake), their own dependencies, the AWS SDK bundle that hadoop-aws 3.3.6 was
 built against, and the PostgreSQL driver (42.7.7, which fixes CVE-2025-49146; the
-archive's 42.5.1 is removed when it is unpacked). The same set `hive/Dockerfile` adds to
-the apache/hive image, minus what the image already carries; found by starting the
-metastore, initialising its schema on PostgreSQL and creating a database and a table on
-S3 with each jar removed in turn.
+archive's 42.5.1 is removed when it is unpacked). The Docker image (`hive/Dockerfile`)
+has Hadoop from apache/hive and adds the same hadoop-aws, AWS SDK bundle and driver
+(tests/servers/test_pins.py keeps the versions equal). Found by starting the
+metastore, initialising its schema on PostgreSQL and creating databases and tables on S3
+with each jar left out in turn; commons-io, re2j and hadoop-hdfs-client were not needed on
+those paths but are referenced on others (encryption zones, path patterns, schematool) and
+kept. Jersey, Jetty, ZooKeeper, Kerby, YARN and protobuf from Hadoop's tree are not needed.
 """
 
 from __future__ import annotations
