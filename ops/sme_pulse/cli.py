@@ -163,13 +163,13 @@ def demo() -> None:
 
 @app.command()
 def query(sql: Annotated[str, typer.Argument(help="SQL to run on the warehouse.")]) -> None:
-    """Run one SQL statement on the warehouse (DuckDB file, or Trino's iceberg catalog when
-    DBT_TARGET=trino) and print the result."""
+    """Run one SQL statement on the warehouse (the DuckDB file, read-only, or Trino's
+    iceberg catalog when DBT_TARGET=trino) and print the result."""
     from sme_pulse.warehouse import WarehouseError, query_table
 
     settings = _settings()
     try:
-        columns, rows = query_table(settings, sql)
+        columns, rows = query_table(settings, sql, read_only=True)
     except WarehouseError as exc:
         raise _fail(exc) from exc
     table = Table(*columns)

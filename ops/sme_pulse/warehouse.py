@@ -24,8 +24,15 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def query_table(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of `sql` on the configured warehouse (DuckDB file or Trino)."""
+def query_table(
+    settings: Settings, sql: str, *, read_only: bool = False
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of `sql` on the configured warehouse (DuckDB file or Trino).
+
+    `read_only` opens the DuckDB file read-only (an operator's ad-hoc query); package code
+    leaves it off, because in `airflow dags test` dbt (in process) still holds a
+    read-write handle and DuckDB refuses a second handle with another configuration.
+    """
     if settings.dbt_target == "trino":
         import trino
 
@@ -48,9 +55,7 @@ def query_table(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any
     if not settings.warehouse_path.exists():
         raise WarehouseError(f"no warehouse at {settings.warehouse_path}")
     try:
-        # Not read-only: in `airflow dags test` dbt (in process) still holds a read-write
-        # handle, and DuckDB refuses a second handle with another configuration.
-        with duckdb.connect(str(settings.warehouse_path)) as con:
+        with duckdb.connect(str(settings.warehouse_path), read_only=read_only) as con:
             cur = con.execute(sql)
             rows = cur.fetchall()
             return [d[0] for d in cur.description or []], rows

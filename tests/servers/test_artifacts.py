@@ -37,14 +37,14 @@ def test_fetch_verifies_then_caches(httpserver: HTTPServer, tmp_path: Path) -> N
 
 def test_a_checksum_mismatch_keeps_nothing(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request(PATH).respond_with_data(b"tampered")
-    with pytest.raises(ArtifactError, match="does not match the pinned"):
+    with pytest.raises(ArtifactError, match="does not match"):
         fetch(ARTIFACT, tmp_path, httpserver.url_for("/maven2"))
     assert list((tmp_path / "downloads").iterdir()) == []
 
 
 def test_a_missing_artifact_names_the_url(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request(PATH).respond_with_data("no", status=404)
-    with pytest.raises(ArtifactError, match="HTTP 404"):
+    with pytest.raises(ArtifactError, match="404"):
         fetch(ARTIFACT, tmp_path, httpserver.url_for("/maven2"))
 
 

@@ -95,3 +95,17 @@ def test_a_stale_pid_file_of_the_server_itself_is_removed_before_it_starts(
         assert server.pid() is not None, "the server found its stale PID file and refused"
     finally:
         server.stop()
+
+
+def test_the_pid_file_alone_is_enough_to_stop_a_server(tmp_path: Path) -> None:
+    port = free_port()
+    server = _http_server(tmp_path, port)
+    server.stop_signal = signal.SIGINT
+    server.start(timeout_s=30)
+    recorded = Server.recorded(tmp_path, "web")
+    assert recorded.stop_signal == signal.SIGINT and recorded.marker == "http.server"
+    assert recorded.pid() == server.pid()
+    assert recorded.stop() is True
+    assert server.pid() is None and not port_open(port)
+    # A server that never ran has nothing to stop.
+    assert Server.recorded(tmp_path, "never-started").stop() is False

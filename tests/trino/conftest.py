@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow.fs as pafs
 import pytest
 from sme_pulse.config import Settings
+from sme_pulse.orchestration.iceberg_maintenance import MAINTAINED_SCHEMAS
 from sme_pulse.servers import trino_local
 
 import trino
@@ -26,7 +27,6 @@ AIRFLOW = Path(sys.executable).with_name("airflow")
 # Captured before the suite's autouse fixture points SME_PULSE_HOME at a temporary folder:
 # trino-local's servers, data and downloads live in the developer's (or CI's) home.
 SERVERS_HOME = Path(os.environ.get("SME_PULSE_HOME") or REPO / ".local").resolve()
-MODEL_SCHEMAS = ("silver", "gold", "snapshots")
 
 
 @dataclass
@@ -59,7 +59,7 @@ class TrinoLakehouse:
     def reset(self) -> None:
         """Drop the schemas the pipeline builds and empty the lake: a first run from nothing."""
         existing = {row[0] for row in self.rows("show schemas from iceberg")}
-        for schema in MODEL_SCHEMAS:
+        for schema in MAINTAINED_SCHEMAS:
             if schema in existing:
                 self.rows(f"drop schema iceberg.{schema} cascade")
         if "bronze" in {row[0] for row in self.rows("show schemas from hive")}:

@@ -1,24 +1,22 @@
 """Pinned downloads: fetched once, verified against a SHA-256 written in the code, cached.
 
 The cache (`SME_PULSE_CACHE`, default `~/.cache/sme-pulse`) is shared by every checkout on
-the machine, so a fresh clone or a second `make trino-local` downloads nothing. A file is
-only ever moved into the cache after its digest matched; a mismatch deletes the partial
-download and names the expected and the actual digest.
+the machine, so a fresh clone or a second `make trino-local` downloads nothing. Pooch does
+the fetching: it downloads to a temporary file and moves it into the cache only when its
+digest matches, and fetches again a cached file whose digest no longer does.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import pooch
+import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
-
-CHUNK = 1 << 20
 
 
 class ArtifactError(RuntimeError):
@@ -55,52 +53,29 @@ class Artifact:
         return f"{repository.rstrip('/')}/{folder}/{self.filename}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @retry(
-    retry=retry_if_exception_type(httpx.TransportError),
+    retry=retry_if_exception_type(requests.ConnectionError),
     stop=stop_after_attempt(4),
     wait=wait_exponential(multiplier=2, max=30),
     reraise=True,
 )
-def _download(url: str, target: Path) -> None:
-    with httpx.stream("GET", url, follow_redirects=True, timeout=60.0) as response:
-        if response.status_code != 200:
-            raise ArtifactError(f"{url} answered HTTP {response.status_code}")
-        with target.open("wb") as handle:
-            for chunk in response.iter_bytes(CHUNK):
-                handle.write(chunk)
-
-
 def fetch(artifact: Artifact, cache: Path, repository: str) -> tuple[Path, bool]:
     """The verified file in `cache/downloads`, and whether this call downloaded it."""
     downloads = cache / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
-    target = downloads / artifact.filename
-    if target.exists():
-        return target, False
-    partial = target.with_name(f".{target.name}.part")
+    cached = (downloads / artifact.filename).exists()
     url = artifact.url(repository)
     try:
-        _download(url, partial)
-        actual = _sha256(partial)
-        if actual != artifact.sha256:
-            raise ArtifactError(
-                f"{artifact.coordinates}: SHA-256 {actual} does not match the pinned "
-                f"{artifact.sha256} (from {url}); the download was deleted"
-            )
-        partial.rename(target)
-    except httpx.HTTPError as exc:
+        path = pooch.retrieve(
+            url,
+            known_hash=f"sha256:{artifact.sha256}",
+            fname=artifact.filename,
+            path=downloads,
+        )
+    except requests.HTTPError as exc:
         raise ArtifactError(f"{artifact.coordinates}: cannot download {url}: {exc}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
-    return target, True
+    except ValueError as exc:  # pooch's word for a digest that does not match
+        raise ArtifactError(f"{artifact.coordinates} from {url}: {exc}") from exc
+    return Path(path), not cached
 
 
 def unpack(archive: Path, into: Path) -> None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 POLL_S = 0.5
+KILL_WAIT_S = 30.0
+"""How long a group may take to vanish after SIGKILL (a process stuck in the kernel)."""
 
 
 class ServerError(RuntimeError):
@@ -85,7 +87,10 @@ def stop_group(pgid: int, sig: signal.Signals, timeout_s: float) -> bool:
             return True
         time.sleep(0.2)
     signal_group(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + KILL_WAIT_S
     while group_alive(pgid):
+        if time.monotonic() > deadline:
+            raise ServerError(f"process group {pgid} outlived SIGKILL by {KILL_WAIT_S:.0f} s")
         _reap(pgid)
         time.sleep(0.1)
     return True
@@ -145,11 +150,31 @@ class Server:
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
+    @classmethod
+    def recorded(cls, home: Path, name: str) -> Server:
+        """The server a PID file under `home` describes: enough to check and stop it.
+
+        The PID file holds the PID, the stop signal and the command-line marker, so
+        stopping needs no download, no Java and no configuration.
+        """
+        try:
+            _, sig, marker = (home / "servers" / f"{name}.pid").read_text().splitlines()[:3]
+        except (OSError, ValueError):
+            sig, marker = "SIGTERM", f"\0{name}"  # matches no command line: never signalled
+        return cls(
+            name=name,
+            argv=[marker],
+            home=home,
+            ready=lambda: True,
+            marker=marker,
+            stop_signal=signal.Signals[sig],
+        )
+
     def pid(self) -> int | None:
         """The recorded PID while that process is alive and still this server."""
         try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
+            pid = int(self.pid_file.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
             return None
         _reap(pid)
         cmdline = _cmdline(pid)
@@ -202,7 +227,8 @@ class Server:
                 user=self.user,
                 start_new_session=True,
             )
-        self.pid_file.write_text(f"{process.pid}\n")
+        marker = self.marker or self.argv[0]
+        self.pid_file.write_text(f"{process.pid}\n{self.stop_signal.name}\n{marker}\n")
         self.fingerprint_file.write_text(self.fingerprint() + "\n")
         # The kernel shows an empty command line while exec is still under way; wait it
         # out so `pid()` never mistakes a server that is just starting for a dead one.

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -384,29 +383,11 @@ def up(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> LocalTrino:
 
 
 def _recorded_servers(settings: Settings) -> list[Server]:
-    """Handles for every PID file trino-local may have written, newest layer first.
-
-    Stopping needs no download, no Java and no configuration: only the PID files.
-    """
+    """Every server trino-local recorded a PID file for, workers first, the lake last."""
     pid_dir = settings.home / "servers"
     workers = sorted(p.stem for p in pid_dir.glob("trino-worker-*.pid"))
     names = [*reversed(workers), "trino", "metastore", "postgres", "s3"]
-    markers = {
-        "s3": "s3proxy",
-        "postgres": "postgres",
-        "metastore": METASTORE_MAIN,
-    }
-    return [
-        Server(
-            name=name,
-            argv=[name],
-            home=settings.home,
-            ready=lambda: True,
-            marker=markers.get(name, "io.trino.server"),
-            stop_signal=signal.SIGINT if name == "postgres" else signal.SIGTERM,
-        )
-        for name in names
-    ]
+    return [Server.recorded(settings.home, name) for name in names]
 
 
 def down(settings: Settings) -> list[str]:
