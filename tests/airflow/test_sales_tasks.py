@@ -13,7 +13,7 @@ from sme_pulse.config import Settings
 from sme_pulse.crm.watermark import Watermark, write_watermark
 from sme_pulse.feeds.simulator import start_server
 from sme_pulse.orchestration import sales_sync
-from sme_pulse.sales.report import FileReport, IngestReport
+from sme_pulse.ingestion.report import FileReport, IngestReport
 from sme_pulse.storage import Lake
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sme_pulse.sales.admin_units import admin_version, load_admin_units
+from sme_pulse.ingestion.admin_units import admin_version, load_admin_units
+from sme_pulse.ingestion.drift import HeaderMapper
+from sme_pulse.ingestion.rules import reason_of
 from sme_pulse.sales.contract import (
+    COLUMNS,
     LINE_FIELDS,
     REASON_CODES,
-    HeaderMapper,
     Validator,
-    reason_of,
 )
 
 pytestmark = pytest.mark.unit
@@ -48,7 +49,8 @@ def valid(values: dict[str, Any]) -> dict[str, Any]:
     row, errors = VALIDATOR.validate(values)
     assert errors == [], errors
     assert row is not None
-    return dict(zip(NAMES, row, strict=True))
+    assert list(row) == NAMES
+    return row
 
 
 def rejected(values: dict[str, Any]) -> tuple[str, str]:
@@ -144,7 +146,7 @@ def test_reform_boundary_uses_the_local_date() -> None:
 
 
 def test_header_mapping_reports_aliases_extras_and_missing_columns() -> None:
-    mapper = HeaderMapper()
+    mapper = HeaderMapper(COLUMNS)
     header = ["Mã hoá đơn", "STT", "qty", "Thời gian", "channel", "status", "sku", "note"]
     header.append("unit_price")
     mapped = mapper.observe(header)
@@ -158,7 +160,7 @@ def test_header_mapping_reports_aliases_extras_and_missing_columns() -> None:
 
 
 def test_a_repeated_column_is_an_extra_and_a_missing_required_one_is_reported() -> None:
-    mapper = HeaderMapper()
+    mapper = HeaderMapper(COLUMNS)
     mapped = mapper.observe(["order_id", "quantity", "qty"])
     assert mapped == ["order_id", "quantity", None]
     drift = mapper.drift()
@@ -178,7 +180,7 @@ def test_admin_reference_has_63_old_provinces_696_districts_and_34_new_provinces
 
 
 def test_packaged_crosswalk_is_the_dbt_seed() -> None:
-    packaged = ROOT / "ops/sme_pulse/sales/data/province_crosswalk_2025.csv"
+    packaged = ROOT / "ops/sme_pulse/ingestion/data/province_crosswalk_2025.csv"
     seed = ROOT / "dbt/seeds/province_crosswalk_2025.csv"
     with packaged.open(encoding="utf-8") as a, seed.open(encoding="utf-8") as b:
         assert list(csv.reader(a)) == list(csv.reader(b))

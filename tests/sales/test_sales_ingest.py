@@ -138,12 +138,12 @@ def test_parts_stream_in_batches_and_a_smaller_version_leaves_no_stale_parts(
 ) -> None:
     rows = [GOOD.replace("HD1,1,", f"HD{i},1,") for i in range(23)]
     land("big.csv", csv_text(*rows))
-    result = ingest_sales(settings, run, batch_rows=4, rows_per_part=10).files[0]
+    result = ingest_sales(settings, run, rows_per_part=10).files[0]
     assert result.rows_loaded == 23
     part_dir = Path(settings.lake_uri) / LINES / "file_slug=big.csv"
     assert len(list(part_dir.glob("*.parquet"))) == 3
     land("big.csv", csv_text(*rows[:5]))
-    ingest_sales(settings, run, batch_rows=4, rows_per_part=10)
+    ingest_sales(settings, run, rows_per_part=10)
     assert len(list(part_dir.glob("*.parquet"))) == 1
     assert dataset(LINES).num_rows == 5
 

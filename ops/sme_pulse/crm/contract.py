@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from sme_pulse.sales.admin_units import AdminUnits, admin_version
-from sme_pulse.sales.contract import Violation, read_address, read_text
-from sme_pulse.sales.values import (
+from sme_pulse.ingestion.admin_units import AdminUnits, admin_version
+from sme_pulse.ingestion.rules import Violation, read_address, read_text
+from sme_pulse.ingestion.values import (
     clean_text,
     local_date,
     normalize_email,
@@ -87,18 +87,22 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
+class CustomerCheck(NamedTuple):
+    """A checked record: bronze values by `CUSTOMER_FIELDS` name (None when it breaks a
+    rule), its `updated_at` (even when quarantined, so the watermark moves past it), and
+    every rule it breaks."""
+
+    values: dict[str, Any] | None
+    updated_at: datetime | None
+    violations: list[Violation]
+
+
 @dataclass(frozen=True)
 class CustomerValidator:
     units: AdminUnits
 
-    def validate(
-        self, record: Mapping[str, Any]
-    ) -> tuple[tuple[Any, ...] | None, datetime | None, list[Violation]]:
-        """(bronze values in `CUSTOMER_FIELDS` order or None, updated_at, violations).
-
-        `updated_at` is returned even for a quarantined record when it parses, so the
-        watermark moves past records that are kept in quarantine.
-        """
+    def validate(self, record: Mapping[str, Any]) -> CustomerCheck:
+        """The record's bronze values, its `updated_at` and the rules it breaks."""
         errors: list[Violation] = []
         customer_id = read_text(record, "id", errors, required=True)
         full_name = read_text(record, "full_name", errors, required=True)
@@ -106,23 +110,23 @@ class CustomerValidator:
         updated_at: datetime | None = None
         raw_updated = record.get("updated_at")
         if clean_text(raw_updated) is None:
-            errors.append(("required_value_missing", "updated_at", "is empty"))
+            errors.append(Violation("required_value_missing", "updated_at", "is empty"))
         else:
             try:
                 updated_at = parse_timestamp(raw_updated)
             except ValueError as exc:
-                errors.append(("invalid_updated_at", "updated_at", str(exc)))
+                errors.append(Violation("invalid_updated_at", "updated_at", str(exc)))
         created_at: datetime | None = None
         raw_created = record.get("created_at")
         if clean_text(raw_created) is not None:
             try:
                 created_at = parse_timestamp(raw_created)
             except ValueError as exc:
-                errors.append(("invalid_created_at", "created_at", str(exc)))
+                errors.append(Violation("invalid_created_at", "created_at", str(exc)))
             else:
                 if updated_at is not None and created_at > updated_at:
                     errors.append(
-                        ("created_after_updated", "created_at", "is later than updated_at")
+                        Violation("created_after_updated", "created_at", "is later than updated_at")
                     )
 
         day = local_date(updated_at) if updated_at is not None else None
@@ -133,7 +137,7 @@ class CustomerValidator:
             tier = tier.lower()
             if tier not in LOYALTY_TIERS:
                 errors.append(
-                    (
+                    Violation(
                         "unknown_loyalty_tier",
                         "loyalty_tier",
                         f"{tier!r} is not one of {LOYALTY_TIERS}",
@@ -143,22 +147,19 @@ class CustomerValidator:
         phone = read_text(record, "phone", errors)
 
         if errors or version is None or updated_at is None:
-            return None, updated_at, errors
-        return (
-            (
-                customer_id,
-                full_name,
-                email,
-                phone,
-                normalize_email(email),
-                normalize_phone(phone),
-                province,
-                district,
-                version,
-                tier,
-                created_at,
-                updated_at,
-            ),
-            updated_at,
-            errors,
-        )
+            return CustomerCheck(None, updated_at, errors)
+        values = {
+            "customer_id": customer_id,
+            "full_name": full_name,
+            "email": email,
+            "phone": phone,
+            "email_normalized": normalize_email(email),
+            "phone_normalized": normalize_phone(phone),
+            "province_code": province,
+            "district_code": district,
+            "admin_version": version,
+            "loyalty_tier": tier,
+            "created_at": created_at,
+            "updated_at": updated_at,
+        }
+        return CustomerCheck(values, updated_at, errors)

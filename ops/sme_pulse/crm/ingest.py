@@ -37,11 +37,12 @@ from sme_pulse.crm.contract import (
     CustomerValidator,
 )
 from sme_pulse.crm.watermark import Watermark, read_watermark, write_watermark
-from sme_pulse.sales.admin_units import load_admin_units
-from sme_pulse.sales.contract import SchemaDrift, Violation, raw_record_json, reason_of
-from sme_pulse.sales.parts import LOAD_COUNT_FIELDS, PartWriter
-from sme_pulse.sales.report import CustomerIngestError, FileReport, IngestReport
-from sme_pulse.sales.values import clean_text
+from sme_pulse.ingestion.admin_units import load_admin_units
+from sme_pulse.ingestion.drift import SchemaDrift
+from sme_pulse.ingestion.rules import Violation, raw_record_json, reason_of
+from sme_pulse.ingestion.parts import LOAD_COUNT_FIELDS, PartWriter
+from sme_pulse.ingestion.report import CustomerIngestError, FileReport, IngestReport
+from sme_pulse.ingestion.values import clean_text
 from sme_pulse.sources.http import JsonClient, RetryPolicy, SourceError
 from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext
 from sme_pulse.storage import Lake, LakeError
@@ -102,7 +103,7 @@ class _Extraction:
     pages: int = 0
     newest: datetime | None = None
     seen_fields: dict[str, None] = field(default_factory=dict)
-    _good: list[tuple[Any, ...]] = field(default_factory=list)
+    _good: list[dict[str, Any]] = field(default_factory=list)
     _good_urls: list[str] = field(default_factory=list)
     _bad: list[tuple[str | None, str, str, str, str]] = field(default_factory=list)
 
@@ -118,10 +119,7 @@ class _Extraction:
 
     def flush(self) -> None:
         if self._good:
-            columns = list(zip(*self._good, strict=True))
-            arrays = [
-                pa.array(values, f.type) for values, f in zip(columns, CUSTOMER_FIELDS, strict=True)
-            ]
+            arrays = [pa.array([row[f.name] for row in self._good], f.type) for f in CUSTOMER_FIELDS]
             self.bronze.write(
                 pa.RecordBatch.from_arrays(
                     arrays + self._lineage(self._good_urls), schema=CUSTOMERS_SCHEMA
@@ -152,16 +150,19 @@ class _Extraction:
         for record in records:
             self.rows_read += 1
             if not isinstance(record, dict):
-                self._reject(record, url, [("not_an_object", "", "record is not a JSON object")])
+                self._reject(
+                    record, url, [Violation("not_an_object", "", "record is not a JSON object")]
+                )
                 continue
             self.seen_fields.update(dict.fromkeys(record))
-            values, updated_at, errors = self.validator.validate(record)
+            check = self.validator.validate(record)
+            updated_at = check.updated_at
             if updated_at is not None and (self.newest is None or updated_at > self.newest):
                 self.newest = updated_at
-            if values is None:
-                self._reject(record, url, errors)
+            if check.values is None:
+                self._reject(record, url, check.violations)
             else:
-                self._good.append(values)
+                self._good.append(check.values)
                 self._good_urls.append(url)
         if len(self._good) + len(self._bad) >= BUFFER_ROWS:
             self.flush()

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sme_pulse.sales.report import CustomerIngestError
+from sme_pulse.ingestion.report import CustomerIngestError
 from sme_pulse.storage import Lake
 
 WATERMARK_KEY = "_state/crm/customers_watermark.json"

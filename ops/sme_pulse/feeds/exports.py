@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import openpyxl
 
-from sme_pulse.sales.values import VN_TZ
+from sme_pulse.ingestion.values import VN_TZ
 
 Format = Literal["csv", "jsonl", "xlsx"]
 TsStyle = Literal["day_first", "iso_naive", "iso_offset", "utc_z", "native"]

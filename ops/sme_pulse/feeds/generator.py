@@ -53,8 +53,8 @@ from sme_pulse.feeds.seasons import (
     in_tet_rush,
 )
 from sme_pulse.feeds.vocab import Product, Store, Vocab, load_vocab
-from sme_pulse.sales.admin_units import REFORM_DATE, AdminUnits, load_admin_units
-from sme_pulse.sales.values import VN_TZ, ascii_key
+from sme_pulse.ingestion.admin_units import REFORM_DATE, AdminUnits, load_admin_units
+from sme_pulse.ingestion.values import VN_TZ, ascii_key
 
 REJECTED_KINDS = ("bad_date", "negative_quantity", "unknown_province", "bad_amount")
 LINE_KINDS = ("duplicate", "email_variant", *REJECTED_KINDS)

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 
 from sme_pulse.feeds.vocab import Vocab
-from sme_pulse.sales.admin_units import REFORM_DATE, AdminUnits
-from sme_pulse.sales.values import VN_TZ, ascii_key
+from sme_pulse.ingestion.admin_units import REFORM_DATE, AdminUnits
+from sme_pulse.ingestion.values import VN_TZ, ascii_key
 
 LOYALTY_TIERS = (("member", 70), ("silver", 20), ("gold", 8), ("platinum", 2))
 PHONE_FORMATS = (

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sme_pulse.sales.values import parse_timestamp
+from sme_pulse.ingestion.values import parse_timestamp
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Sales exports from the landing area to bronze order lines, with quarantine and manifest."""
 
 from sme_pulse.sales.ingest import ingest_sales
-from sme_pulse.sales.report import (
+from sme_pulse.ingestion.report import (
     CustomerIngestError,
     FileReport,
     IngestError,

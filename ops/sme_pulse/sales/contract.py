@@ -42,16 +42,23 @@ added for matching).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from sme_pulse.sales.admin_units import REFORM_DATE, AdminUnits, admin_version
-from sme_pulse.sales.values import (
+from sme_pulse.ingestion.admin_units import AdminUnits, admin_version
+from sme_pulse.ingestion.drift import Column, ColumnSet
+from sme_pulse.ingestion.rules import (
+    MAX_TEXT,
+    Violation,
+    blank,
+    read_address,
+    read_text,
+)
+from sme_pulse.ingestion.values import (
     ascii_key,
     clean_text,
     local_date,
@@ -74,17 +81,9 @@ EARLIEST_ORDER = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_LINE_NO = 10_000
 MAX_QUANTITY = 100_000
 MAX_AMOUNT_VND = 10**13
-MAX_TEXT = 500
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    required: bool
-    aliases: tuple[str, ...] = ()
-
-
-COLUMNS: tuple[Column, ...] = (
+COLUMNS = ColumnSet(
+    (
     Column("order_id", True, ("ma_hoa_don", "ma_don_hang", "order_no", "order_number")),
     Column("line_no", True, ("stt", "line", "line_number", "item_no", "item_seq")),
     Column(
@@ -110,12 +109,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("line_total_vnd", False, ("thanh_tien", "line_total", "subtotal")),
     Column("currency", False, ("tien_te",)),
     Column("payment_method", False, ("phuong_thuc_thanh_toan", "hinh_thuc_thanh_toan")),
+    )
 )
-COLUMN_NAMES = tuple(c.name for c in COLUMNS)
-REQUIRED = frozenset(c.name for c in COLUMNS if c.required)
-HEADER_KEYS: dict[str, str] = {
-    key: c.name for c in COLUMNS for key in (ascii_key(c.name), *c.aliases)
-}
 
 CHANNEL_ALIASES = {
     **{c: c for c in CHANNELS},
@@ -211,9 +206,6 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 
-Violation = tuple[str, str, str]
-"""(reason code, column, message)."""
-
 REASON_CODES: dict[str, str] = {
     "missing_required_column": "the file's header lacks a required column (whole file)",
     "field_count_mismatch": "the row has more or fewer fields than the header",
@@ -242,119 +234,6 @@ REASON_CODES: dict[str, str] = {
 """Every `reason` a quarantined sales row can carry."""
 
 
-@dataclass
-class SchemaDrift:
-    """How one file's columns differ from the contract; stored in the load manifest."""
-
-    header: list[str]
-    missing_required: list[str] = field(default_factory=list)
-    missing_optional: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    renamed: list[str] = field(default_factory=list)
-    reordered: bool = False
-
-    @property
-    def drifted(self) -> bool:
-        return bool(
-            self.missing_required
-            or self.missing_optional
-            or self.extra
-            or self.renamed
-            or self.reordered
-        )
-
-    def describe(self) -> str:
-        parts = []
-        for label, names in (
-            ("missing required", self.missing_required),
-            ("missing optional", self.missing_optional),
-            ("extra", self.extra),
-            ("renamed", self.renamed),
-        ):
-            if names:
-                parts.append(f"{label}: {', '.join(names)}")
-        if self.reordered:
-            parts.append("columns reordered")
-        return "; ".join(parts) or "matches the contract"
-
-
-def canonical_column(raw_name: str) -> str | None:
-    """The contract column a header names, or None for an unknown column."""
-    return HEADER_KEYS.get(ascii_key(raw_name.replace("\ufeff", "")))
-
-
-class HeaderMapper:
-    """Maps the names a file uses to contract columns and records the drift it sees.
-
-    CSV and XLSX call `observe` once with the header row; JSON Lines calls it with each
-    record's keys, so the drift of a JSONL file is the union over its records. A second
-    name for a column already present in the same row (say 'qty' next to 'quantity') is
-    treated as an extra column.
-    """
-
-    def __init__(self) -> None:
-        self._header: list[str] = []
-        self._seen: dict[str, str | None] = {}
-        self._repeated: list[str] = []
-
-    def observe(self, names: Sequence[str]) -> list[str | None]:
-        """Contract column per position (None for unknown or repeated columns)."""
-        mapped: list[str | None] = []
-        taken: set[str] = set()
-        first_call = not self._header
-        for name in names:
-            if name not in self._seen:
-                self._seen[name] = canonical_column(name)
-                if not first_call:
-                    self._header.append(name)
-            if first_call:
-                self._header.append(name)
-            canonical = self._seen[name]
-            if canonical is not None and canonical in taken:
-                if name not in self._repeated:
-                    self._repeated.append(name)
-                canonical = None
-            elif canonical is not None:
-                taken.add(canonical)
-            mapped.append(canonical)
-        return mapped
-
-    def drift(self) -> SchemaDrift:
-        present = list(dict.fromkeys(c for c in self._seen.values() if c is not None))
-        order = [c for c in COLUMN_NAMES if c in present]
-        return SchemaDrift(
-            header=list(self._header),
-            missing_required=[c for c in COLUMN_NAMES if c in REQUIRED and c not in present],
-            missing_optional=[c for c in COLUMN_NAMES if c not in REQUIRED and c not in present],
-            extra=[name for name, c in self._seen.items() if c is None] + self._repeated,
-            renamed=[
-                f"{name}->{c}"
-                for name, c in self._seen.items()
-                if c is not None and name != c and name not in self._repeated
-            ],
-            reordered=present != order,
-        )
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def read_text(
-    values: Mapping[str, object], name: str, errors: list[Violation], required: bool = False
-) -> str | None:
-    """Clean text of `name`, recording a violation when required and empty or too long."""
-    value = clean_text(values.get(name))
-    if value is None:
-        if required:
-            errors.append(("required_value_missing", name, "is empty"))
-        return None
-    if len(value) > MAX_TEXT:
-        errors.append(("value_too_long", name, f"is longer than {MAX_TEXT} characters"))
-        return None
-    return value
-
-
 def _choice(
     values: Mapping[str, object],
     name: str,
@@ -364,12 +243,12 @@ def _choice(
 ) -> str | None:
     raw = clean_text(values.get(name))
     if raw is None:
-        errors.append(("required_value_missing", name, "is empty"))
+        errors.append(Violation("required_value_missing", name, "is empty"))
         return None
     value = aliases.get(ascii_key(raw))
     if value is None:
         allowed = ", ".join(sorted(set(aliases.values())))
-        errors.append((code, name, f"{raw!r} is not one of {allowed}"))
+        errors.append(Violation(code, name, f"{raw!r} is not one of {allowed}"))
     return value
 
 
@@ -382,13 +261,13 @@ def _whole(
     amount: bool = False,
 ) -> int | None:
     raw = values.get(name)
-    if _blank(raw):
-        errors.append(("required_value_missing", name, "is empty"))
+    if blank(raw):
+        errors.append(Violation("required_value_missing", name, "is empty"))
         return None
     try:
         return parse_vnd(raw) if amount else parse_integer(raw)
     except ValueError as exc:
-        errors.append((code, name, str(exc)))
+        errors.append(Violation(code, name, str(exc)))
         return None
 
 
@@ -397,62 +276,31 @@ def _amount(values: Mapping[str, object], name: str, errors: list[Violation]) ->
     if number is None:
         return None
     if number < 0:
-        errors.append(("negative_amount", name, f"{number} is below zero"))
+        errors.append(Violation("negative_amount", name, f"{number} is below zero"))
         return None
     if number > MAX_AMOUNT_VND:
-        errors.append(("amount_out_of_range", name, f"{number} exceeds {MAX_AMOUNT_VND}"))
+        errors.append(Violation("amount_out_of_range", name, f"{number} exceeds {MAX_AMOUNT_VND}"))
         return None
     return number
 
 
-def read_code(raw: object, width: int) -> str | None:
-    """A numeric code zero-padded to its width (Excel turns '01' into 1)."""
-    text = clean_text(raw)
-    if text is None:
-        return None
-    return text.zfill(width) if text.isdigit() and len(text) <= width else text
+def currency_of(raw: str | None) -> str | None:
+    """'VND' for an empty currency, '₫' or an alias of VND; None for anything else."""
+    if raw is None or raw == "₫":
+        return "VND"
+    return CURRENCY_ALIASES.get(ascii_key(raw))
 
 
-def read_address(
-    values: Mapping[str, object], day: date | None, units: AdminUnits, errors: list[Violation]
-) -> tuple[str | None, str | None]:
-    """(province_code, district_code), checked against the units valid on `day`.
+def payment_of(raw: str) -> str:
+    """The payment method's canonical name; unknown methods are kept as their key."""
+    return PAYMENT_ALIASES.get(ascii_key(raw), ascii_key(raw) or raw)
 
-    Sales lines and CRM customers carry the same codes under the same reform rules, so
-    both contracts check them here. Without a `day` (its timestamp did not parse, and
-    that is reported on its own) the codes are checked against the old units, so a bad
-    code is still reported.
-    """
-    version = admin_version(day) if day is not None else None
-    province = read_code(values.get("province_code"), 2)
-    if province is not None and province not in units.provinces(version or "v1"):
-        era = "from" if version == "v2" else "before"
-        errors.append(
-            (
-                "unknown_province_code",
-                "province_code",
-                f"{province!r} is not a province code {era} {REFORM_DATE}",
-            )
-        )
-    district = read_code(values.get("district_code"), 3)
-    if district is not None:
-        if version == "v2":
-            errors.append(
-                (
-                    "district_after_reform",
-                    "district_code",
-                    f"{district!r} given for {day}; districts ended {REFORM_DATE}",
-                )
-            )
-        elif units.old_districts.get(district) != province:
-            errors.append(
-                (
-                    "unknown_district_code",
-                    "district_code",
-                    f"{district!r} is not a district of province {province!r}",
-                )
-            )
-    return province, district
+
+class LineCheck(NamedTuple):
+    """A line checked by the row rules: its bronze values by field name, or its violations."""
+
+    values: dict[str, Any] | None
+    violations: list[Violation]
 
 
 @dataclass(frozen=True)
@@ -462,30 +310,30 @@ class Validator:
     units: AdminUnits
     latest: datetime
 
-    def validate(
-        self, values: Mapping[str, object]
-    ) -> tuple[tuple[Any, ...] | None, list[Violation]]:
-        """The bronze values in `LINE_FIELDS` order, or None and every rule it breaks."""
+    def validate(self, values: Mapping[str, object]) -> LineCheck:
+        """The line's bronze values by `LINE_FIELDS` name, or every rule it breaks."""
         errors: list[Violation] = []
         order_id = read_text(values, "order_id", errors, required=True)
         line_no = _whole(values, "line_no", "invalid_line_no", errors)
         if line_no is not None and not 1 <= line_no <= MAX_LINE_NO:
-            errors.append(("invalid_line_no", "line_no", f"{line_no} is not 1..{MAX_LINE_NO}"))
+            errors.append(
+                Violation("invalid_line_no", "line_no", f"{line_no} is not 1..{MAX_LINE_NO}")
+            )
 
         order_ts: datetime | None = None
         day: date | None = None
         raw_ts = values.get("order_ts")
-        if _blank(raw_ts):
-            errors.append(("required_value_missing", "order_ts", "is empty"))
+        if blank(raw_ts):
+            errors.append(Violation("required_value_missing", "order_ts", "is empty"))
         else:
             try:
                 order_ts = parse_timestamp(raw_ts)
             except ValueError as exc:
-                errors.append(("invalid_order_ts", "order_ts", str(exc)))
+                errors.append(Violation("invalid_order_ts", "order_ts", str(exc)))
             else:
                 if not EARLIEST_ORDER <= order_ts <= self.latest:
                     errors.append(
-                        (
+                        Violation(
                             "order_ts_out_of_range",
                             "order_ts",
                             f"{order_ts.isoformat()} is not between "
@@ -495,46 +343,48 @@ class Validator:
                     order_ts = None
                 else:
                     day = local_date(order_ts)
-        version = admin_version(day) if day is not None else None
 
         channel = _choice(values, "channel", CHANNEL_ALIASES, "unknown_channel", errors)
         status = _choice(values, "status", STATUS_ALIASES, "unknown_status", errors)
-        store_id = read_text(values, "store_id", errors)
-        customer_id = read_text(values, "customer_id", errors)
-        customer_name = read_text(values, "customer_name", errors)
-        email = read_text(values, "customer_email", errors)
-        phone = read_text(values, "customer_phone", errors)
-
+        texts = {
+            name: read_text(values, name, errors)
+            for name in (
+                "store_id",
+                "customer_id",
+                "customer_name",
+                "customer_email",
+                "customer_phone",
+            )
+        }
         province, district = read_address(values, day, self.units, errors)
-
         sku = read_text(values, "sku", errors, required=True)
         product_name = read_text(values, "product_name", errors)
         category = read_text(values, "category", errors)
         quantity = _whole(values, "quantity", "invalid_quantity", errors)
         if quantity is not None and not 0 < quantity <= MAX_QUANTITY:
             code = "quantity_not_positive" if quantity <= 0 else "quantity_out_of_range"
-            errors.append((code, "quantity", f"{quantity} is not 1..{MAX_QUANTITY}"))
+            errors.append(Violation(code, "quantity", f"{quantity} is not 1..{MAX_QUANTITY}"))
             quantity = None
         unit_price = _amount(values, "unit_price_vnd", errors)
         discount = (
-            0 if _blank(values.get("discount_vnd")) else _amount(values, "discount_vnd", errors)
+            0 if blank(values.get("discount_vnd")) else _amount(values, "discount_vnd", errors)
         )
         line_total = (
             None
-            if _blank(values.get("line_total_vnd"))
+            if blank(values.get("line_total_vnd"))
             else _amount(values, "line_total_vnd", errors)
         )
         if quantity is not None and unit_price is not None and discount is not None:
             gross = quantity * unit_price
             if discount > gross:
                 errors.append(
-                    ("discount_exceeds_gross", "discount_vnd", f"{discount} exceeds {gross}")
+                    Violation("discount_exceeds_gross", "discount_vnd", f"{discount} exceeds {gross}")
                 )
             elif line_total is None:
                 line_total = gross - discount
             elif line_total != gross - discount:
                 errors.append(
-                    (
+                    Violation(
                         "line_total_mismatch",
                         "line_total_vnd",
                         f"{line_total} != {quantity} x {unit_price} - {discount}",
@@ -542,55 +392,40 @@ class Validator:
                 )
 
         raw_currency = clean_text(values.get("currency"))
-        currency = (
-            "VND"
-            if raw_currency is None or raw_currency == "₫"
-            else CURRENCY_ALIASES.get(ascii_key(raw_currency))
-        )
+        currency = currency_of(raw_currency)
         if currency is None:
-            errors.append(("unsupported_currency", "currency", f"{raw_currency!r} is not VND"))
+            errors.append(
+                Violation("unsupported_currency", "currency", f"{raw_currency!r} is not VND")
+            )
         payment = read_text(values, "payment_method", errors)
         if payment is not None:
-            payment = PAYMENT_ALIASES.get(ascii_key(payment), ascii_key(payment) or payment)
+            payment = payment_of(payment)
 
-        if errors:
-            return None, errors
-        return (
-            order_id,
-            line_no,
-            order_ts,
-            day,
-            version,
-            channel,
-            status,
-            store_id,
-            customer_id,
-            customer_name,
-            email,
-            phone,
-            normalize_email(email),
-            normalize_phone(phone),
-            province,
-            district,
-            sku,
-            product_name,
-            category,
-            quantity,
-            unit_price,
-            discount,
-            line_total,
-            currency,
-            payment,
-        ), errors
-
-
-def reason_of(errors: Sequence[Violation]) -> tuple[str, str]:
-    """(first reason code, every violation as 'column: message' joined by '; ')."""
-    return errors[0][0], "; ".join(f"{column}: {message}" for _, column, message in errors)
-
-
-def raw_record_json(values: Mapping[str, object] | str) -> str:
-    """The row exactly as read (names as in the file), as JSON text for the quarantine."""
-    if isinstance(values, str):
-        return json.dumps({"_line": values}, ensure_ascii=False)
-    return json.dumps(values, ensure_ascii=False, default=str)
+        if errors or day is None:
+            return LineCheck(None, errors)
+        return LineCheck(
+            {
+                "order_id": order_id,
+                "line_no": line_no,
+                "order_ts_utc": order_ts,
+                "order_date_local": day,
+                "admin_version": admin_version(day),
+                "channel": channel,
+                "status": status,
+                **texts,
+                "email_normalized": normalize_email(texts["customer_email"]),
+                "phone_normalized": normalize_phone(texts["customer_phone"]),
+                "province_code": province,
+                "district_code": district,
+                "sku": sku,
+                "product_name": product_name,
+                "category": category,
+                "quantity": quantity,
+                "unit_price_vnd": unit_price,
+                "discount_vnd": discount,
+                "line_total_vnd": line_total,
+                "currency": currency,
+                "payment_method": payment,
+            },
+            errors,
+        )

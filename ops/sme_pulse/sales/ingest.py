@@ -20,47 +20,40 @@ from __future__ import annotations
 import contextlib
 import csv
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sme_pulse.config import Settings
-from sme_pulse.sales.admin_units import load_admin_units
+from sme_pulse.ingestion.admin_units import load_admin_units
+from sme_pulse.ingestion.blocks import Block, CsvBlocks, RowBlocks
+from sme_pulse.ingestion.parts import ROWS_PER_PART, PartWriter, delete_other_parts
+from sme_pulse.ingestion.readers import JsonLinesReader, RawRow, ReadError, XlsxReader, raw_record
+from sme_pulse.ingestion.report import FileReport, FileStatus, IngestReport
+from sme_pulse.ingestion.rules import Violation, raw_record_json, reason_of
+from sme_pulse.ingestion.values import clean_text
+from sme_pulse.sales.block_check import check_block
 from sme_pulse.sales.contract import (
+    COLUMNS,
     LINE_FIELDS,
     ORDER_LINES_SCHEMA,
     QUARANTINE_SCHEMA,
     SOURCE,
     Validator,
-    Violation,
-    raw_record_json,
-    reason_of,
 )
 from sme_pulse.sales.landing import FileProfile, LandingArea, file_format
 from sme_pulse.sales.layout import file_slug, lines_prefix, part_stem, quarantine_prefix
 from sme_pulse.sales.manifest import LoadRecord, ManifestEntry, read_manifests, write_manifest
-from sme_pulse.sales.parts import ROWS_PER_PART, PartWriter, delete_other_parts
-from sme_pulse.sales.readers import (
-    CsvReader,
-    ExportReader,
-    JsonLinesReader,
-    RawRow,
-    ReadError,
-    XlsxReader,
-    raw_record,
-)
-from sme_pulse.sales.report import FileReport, FileStatus, IngestReport
-from sme_pulse.sales.values import clean_text
 from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext
 from sme_pulse.storage import Lake, LakeError
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 10_000
 MAX_RAW_ORDER_ID = 200
+Source = CsvBlocks | RowBlocks
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,7 @@ class _FileConstants:
     run: RunContext
     request_url: str
 
-    def arrays(self, rows: int, numbers: Sequence[int]) -> list[pa.Array]:
+    def arrays(self, rows: int, numbers: pa.Array | list[int]) -> list[pa.Array]:
         lineage = self.run.lineage(SOURCE, self.request_url)
         ts = pa.timestamp("us", tz="UTC")
         return [
@@ -84,13 +77,16 @@ class _FileConstants:
 
 
 def _lines_batch(
-    rows: list[tuple[Any, ...]], numbers: list[int], c: _FileConstants
+    values: dict[str, pa.Array], numbers: pa.Array, c: _FileConstants
 ) -> pa.RecordBatch:
-    columns = list(zip(*rows, strict=True))
-    arrays = [pa.array(values, f.type) for values, f in zip(columns, LINE_FIELDS, strict=True)]
+    arrays = [values[f.name].cast(f.type) for f in LINE_FIELDS]
     return pa.RecordBatch.from_arrays(
-        arrays + c.arrays(len(rows), numbers), schema=ORDER_LINES_SCHEMA
+        arrays + c.arrays(len(numbers), numbers), schema=ORDER_LINES_SCHEMA
     )
+
+
+def _row_values(checked: list[dict[str, Any]]) -> dict[str, pa.Array]:
+    return {f.name: pa.array([row[f.name] for row in checked], f.type) for f in LINE_FIELDS}
 
 
 def _quarantine_batch(
@@ -127,7 +123,6 @@ class _Loader:
     landing: LandingArea
     validator: Validator
     run: RunContext
-    batch_rows: int
     rows_per_part: int
 
     def load(self, name: str, previous: LoadRecord | None) -> FileReport:
@@ -163,7 +158,7 @@ class _Loader:
                 read = self._stream(reader, constants, bronze, quarantine)
             bronze.close()
             quarantine.close()
-        except (ReadError, csv.Error, UnicodeDecodeError) as exc:
+        except (ReadError, csv.Error, UnicodeDecodeError, pa.ArrowInvalid) as exc:
             bronze.discard()
             quarantine.discard()
             return FileReport(name, "failed", profile.sha256, error=str(exc))
@@ -214,49 +209,72 @@ class _Loader:
 
     def _reader(
         self, name: str, fmt: str, profile: FileProfile, stack: contextlib.ExitStack
-    ) -> ExportReader:
+    ) -> Source:
         if fmt == "xlsx":
-            return XlsxReader(self.landing.get_bytes(name))
+            return RowBlocks(XlsxReader(self.landing.get_bytes(name), COLUMNS), COLUMNS)
         stream = stack.enter_context(self.landing.open_input(name))
         encoding = profile.encoding or "utf-8"
-        return CsvReader(stream, encoding) if fmt == "csv" else JsonLinesReader(stream, encoding)
+        if fmt == "csv":
+            return CsvBlocks(stream, encoding, COLUMNS)
+        return RowBlocks(JsonLinesReader(stream, encoding, COLUMNS), COLUMNS)
 
     def _stream(
         self,
-        reader: ExportReader,
+        source: Source,
         constants: _FileConstants,
         bronze: PartWriter,
         quarantine: PartWriter,
     ) -> int:
         read = 0
-        validate = self.validator.validate
-        for batch in reader.batches(self.batch_rows):
-            read += len(batch)
-            good: list[tuple[Any, ...]] = []
-            numbers: list[int] = []
-            rejects: list[tuple[RawRow, list[Violation]]] = []
-            for row in batch:
-                if row.defect is not None:
-                    rejects.append((row, [row.defect]))
-                    continue
-                values, errors = validate(row.values)
-                if values is None:
-                    rejects.append((row, errors))
-                else:
-                    good.append(values)
-                    numbers.append(row.number)
-            if good:
-                bronze.write(_lines_batch(good, numbers, constants))
+        for block in source.blocks():
+            read += block.read
+            lines, rejects = self._check(block, constants)
+            if lines is not None:
+                bronze.write(lines)
             if rejects:
-                quarantine.write(_quarantine_batch(rejects, reader.header, constants))
+                quarantine.write(_quarantine_batch(rejects, source.header, constants))
         return read
+
+    def _check(
+        self, block: Block, constants: _FileConstants
+    ) -> tuple[pa.RecordBatch | None, list[tuple[RawRow, list[Violation]]]]:
+        """Bronze lines of the block in file order, and its rejected rows with their reasons.
+
+        Rows the column expressions are sure of are loaded as they are; every other row is
+        decided by the row rules, which load it after all or word why it is rejected.
+        """
+        check = check_block(block, self.validator.units, self.validator.latest)
+        unsure = pc.indices_nonzero(pc.invert(check.sure)).to_pylist() if len(block) else []
+        sure = check.sure if unsure else None
+        fast_values = check.values if sure is None else {k: v.filter(sure) for k, v in check.values.items()}
+        fast_numbers = block.numbers if sure is None else block.numbers.filter(sure)
+        rejects: list[tuple[RawRow, list[Violation]]] = []
+        checked: list[dict[str, Any]] = []
+        numbers: list[int] = []
+        for row in [*(block.row(i) for i in unsure), *block.extra]:
+            if row.defect is not None:
+                rejects.append((row, [row.defect]))
+                continue
+            result = self.validator.validate(row.values)
+            if result.values is None:
+                rejects.append((row, result.violations))
+            else:
+                checked.append(result.values)
+                numbers.append(row.number)
+        rejects.sort(key=lambda pair: pair[0].number)
+        batch = _lines_batch(fast_values, fast_numbers, constants) if len(fast_numbers) else None
+        if checked:
+            rescued = _lines_batch(_row_values(checked), pa.array(numbers, pa.int64()), constants)
+            table = pa.Table.from_batches([b for b in (batch, rescued) if b is not None])
+            table = table.sort_by("source_row_number").combine_chunks()
+            batch = table.to_batches()[0]
+        return batch, rejects
 
 
 def ingest_sales(
     settings: Settings,
     run: RunContext,
     *,
-    batch_rows: int = BATCH_ROWS,
     rows_per_part: int = ROWS_PER_PART,
 ) -> IngestReport:
     """Load every new or changed landing file; return what happened to each."""
@@ -269,7 +287,6 @@ def ingest_sales(
         landing=landing,
         validator=Validator(load_admin_units(), run.ingested_at + timedelta(days=1)),
         run=run,
-        batch_rows=batch_rows,
         rows_per_part=rows_per_part,
     )
     report = IngestReport(SOURCE)

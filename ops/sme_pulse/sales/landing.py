@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 import pyarrow as pa
 
-from sme_pulse.sales.report import SalesIngestError
+from sme_pulse.ingestion.report import SalesIngestError
 from sme_pulse.storage import Lake, LakeError, ObjectInfo
 
 CHUNK = 1 << 20

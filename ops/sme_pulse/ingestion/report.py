@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from sme_pulse.sales.contract import SchemaDrift
+from sme_pulse.ingestion.drift import SchemaDrift
 
 FileStatus = Literal["loaded", "unchanged", "rejected", "failed", "unsupported"]
 

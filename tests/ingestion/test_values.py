@@ -6,7 +6,7 @@ import unicodedata
 from datetime import UTC, date, datetime
 
 import pytest
-from sme_pulse.sales.values import (
+from sme_pulse.ingestion.values import (
     ascii_key,
     clean_text,
     local_date,

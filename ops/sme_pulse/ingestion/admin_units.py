@@ -64,7 +64,7 @@ def load_admin_units() -> AdminUnits:
             old_districts[_zero_pad(district["code"], 3)] = code
     crosswalk: dict[str, str] = {}
     new_provinces: dict[str, str] = {}
-    text = (package / "sales" / "data" / CROSSWALK_FILE).read_text(encoding="utf-8")
+    text = (package / "ingestion" / "data" / CROSSWALK_FILE).read_text(encoding="utf-8")
     for row in csv.DictReader(text.splitlines()):
         crosswalk[row["old_province_code"]] = row["new_province_code"]
         new_provinces[row["new_province_code"]] = row["new_province_name"]

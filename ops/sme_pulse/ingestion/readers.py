@@ -1,21 +1,19 @@
-"""Streaming readers for the three export formats, all yielding the same raw rows.
+"""Row-at-a-time readers for JSON Lines and XLSX, and the raw row every reader yields.
 
-A reader knows the file format and nothing about the contract beyond column names: it
+CSV is read in Arrow blocks by `ingestion.blocks.CsvBlocks`; these readers cover the
+formats whose values arrive typed. A reader knows the file format and nothing about the contract beyond column names: it
 maps each row's names to contract columns (through `HeaderMapper`, which also records
 schema drift), keeps the row as found for the quarantine, and flags rows it could not
 split properly (ragged CSV rows, JSON that does not parse). Rows with no value at all
 (spreadsheets leave them at the end) are skipped and not counted.
 
-CSV and JSON Lines are read as text streams in batches, so memory does not grow with the
-file. XLSX is a zip archive that needs random access, so the workbook's bytes are held
+JSON Lines is read as a text stream in batches, so memory does not grow with the file. XLSX is a zip archive that needs random access, so the workbook's bytes are held
 in memory while openpyxl streams its rows in read-only mode; only the first sheet is read.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import itertools
 import json
 import zipfile
 from collections.abc import Iterator
@@ -24,7 +22,8 @@ from typing import IO, Any, Protocol
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-from sme_pulse.sales.contract import HeaderMapper, Violation
+from sme_pulse.ingestion.drift import ColumnSet, HeaderMapper
+from sme_pulse.ingestion.rules import Violation
 
 DELIMITERS = (",", ";", "\t")
 
@@ -51,7 +50,7 @@ class RawRow:
         self.defect = defect
 
 
-class ExportReader(Protocol):
+class RowReader(Protocol):
     mapper: HeaderMapper
     header: list[str]
     delimiter: str | None
@@ -59,18 +58,18 @@ class ExportReader(Protocol):
     def batches(self, size: int) -> Iterator[list[RawRow]]: ...
 
 
-def _header_defect(mapper: HeaderMapper) -> Violation | None:
+def header_defect(mapper: HeaderMapper) -> Violation | None:
     missing = mapper.drift().missing_required
     if not missing:
         return None
-    return (
+    return Violation(
         "missing_required_column",
         missing[0],
         f"the file has no {', '.join(missing)} column; every row is quarantined",
     )
 
 
-def _tabular_row(
+def tabular_row(
     number: int,
     cells: list[Any],
     positions: list[tuple[str, int]],
@@ -78,51 +77,19 @@ def _tabular_row(
     defect: Violation | None,
 ) -> RawRow:
     if defect is None and len(cells) != width:
-        defect = ("field_count_mismatch", "", f"{len(cells)} fields where the header has {width}")
+        defect = Violation(
+            "field_count_mismatch", "", f"{len(cells)} fields where the header has {width}"
+        )
     values = {column: cells[i] for column, i in positions if i < len(cells)}
     return RawRow(number, values, cells, defect)
-
-
-class CsvReader:
-    """Comma, semicolon or tab separated text; the separator is taken from the header line."""
-
-    def __init__(self, stream: IO[bytes], encoding: str) -> None:
-        self._text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # type: ignore[arg-type]
-        self.mapper = HeaderMapper()
-        self.header: list[str] = []
-        self.delimiter: str | None = None
-
-    def batches(self, size: int) -> Iterator[list[RawRow]]:
-        first = self._text.readline()
-        if not first.strip():
-            raise ReadError("the file is empty: no header line")
-        self.delimiter = max(DELIMITERS, key=first.count)
-        reader = csv.reader(itertools.chain([first], self._text), delimiter=self.delimiter)
-        self.header = [name.replace("\ufeff", "").strip() for name in next(reader)]
-        columns = self.mapper.observe(self.header)
-        positions = [(column, i) for i, column in enumerate(columns) if column]
-        defect = _header_defect(self.mapper)
-        width = len(self.header)
-        start = reader.line_num + 1
-        batch: list[RawRow] = []
-        for cells in reader:
-            number, start = start, reader.line_num + 1
-            if not any(cells):
-                continue
-            batch.append(_tabular_row(number, cells, positions, width, defect))
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
 
 
 class JsonLinesReader:
     """One JSON object per line; each record may carry its own set of keys."""
 
-    def __init__(self, stream: IO[bytes], encoding: str) -> None:
+    def __init__(self, stream: IO[bytes], encoding: str, columns: ColumnSet) -> None:
         self._text = io.TextIOWrapper(stream, encoding=encoding, newline=None)  # type: ignore[arg-type]
-        self.mapper = HeaderMapper()
+        self.mapper = HeaderMapper(columns)
         self.header: list[str] = []
         self.delimiter: str | None = None
 
@@ -130,10 +97,11 @@ class JsonLinesReader:
         try:
             record = json.loads(line)
         except ValueError as exc:
-            return RawRow(number, {}, line, ("invalid_json", "", f"not JSON: {exc}"))
+            return RawRow(number, {}, line, Violation("invalid_json", "", f"not JSON: {exc}"))
         if not isinstance(record, dict):
             kind = type(record).__name__
-            return RawRow(number, {}, line, ("not_an_object", "", f"a JSON {kind}, not an object"))
+            defect = Violation("not_an_object", "", f"a JSON {kind}, not an object")
+            return RawRow(number, {}, line, defect)
         keys = list(record)
         columns = self.mapper.observe(keys)
         values = {column: record[key] for key, column in zip(keys, columns, strict=True) if column}
@@ -157,9 +125,9 @@ class JsonLinesReader:
 class XlsxReader:
     """The first worksheet of a workbook; the first non-empty row is the header."""
 
-    def __init__(self, payload: bytes) -> None:
+    def __init__(self, payload: bytes, columns: ColumnSet) -> None:
         self._payload = payload
-        self.mapper = HeaderMapper()
+        self.mapper = HeaderMapper(columns)
         self.header: list[str] = []
         self.delimiter: str | None = None
 
@@ -191,7 +159,7 @@ class XlsxReader:
         ]
         columns = self.mapper.observe(self.header)
         positions = [(column, i) for i, column in enumerate(columns) if column]
-        defect = _header_defect(self.mapper)
+        defect = header_defect(self.mapper)
         width = len(self.header)
         batch: list[RawRow] = []
         for number, cells in rows:
@@ -201,7 +169,7 @@ class XlsxReader:
             if all(cell is None or cell == "" for cell in row):
                 continue
             row.extend([None] * (width - len(row)))
-            batch.append(_tabular_row(number, row, positions, width, defect))
+            batch.append(tabular_row(number, row, positions, width, defect))
             if len(batch) >= size:
                 yield batch
                 batch = []
