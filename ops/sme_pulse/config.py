@@ -7,6 +7,7 @@ full configuration surface is this file plus `.env.example`, and a test can buil
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections.abc import Mapping
@@ -26,6 +27,17 @@ DEFAULT_WB_YEARS = 11
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+def _encoding(env: Mapping[str, str], name: str) -> str:
+    """'auto' or the name of a text encoding Python knows (cp1258, utf-16, ...)."""
+    raw = env.get(name, "").strip().lower() or "auto"
+    if raw == "auto":
+        return raw
+    try:
+        return codecs.lookup(raw).name
+    except LookupError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a text encoding (try cp1258 or auto)") from exc
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -163,6 +175,7 @@ class Settings:
     home: Path
     lake_uri: str
     landing_uri: str
+    landing_encoding: str
     warehouse_path: Path
     source_mode: SourceMode
     world_bank_api_url: str
@@ -223,6 +236,7 @@ class Settings:
             home=home,
             lake_uri=lake_uri,
             landing_uri=_lake_uri(landing_raw, home) if landing_raw else str(home / "landing"),
+            landing_encoding=_encoding(env, "LANDING_ENCODING"),
             warehouse_path=Path(
                 env.get("WAREHOUSE_PATH", "").strip() or home / "warehouse.duckdb"
             ).resolve(),

@@ -316,3 +316,45 @@ def test_report_lines_and_dict_are_printable(
     assert report.lines()[0].startswith("pos.csv: loaded, read 2, loaded 1, quarantined 1")
     document = json.loads(json.dumps(report.to_dict(), default=str))
     assert document["rows_read"] == 2 and document["failed"] is False
+
+
+def _cp1258(text: str) -> bytes:
+    """Windows-1258 bytes: precomposed letters where the code page has them, tones as
+    combining marks (how Vietnamese Windows tools write it)."""
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = []
+    for ch in text:
+        parts = unicodedata.normalize("NFD", ch)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+        out.append(base + "".join(c for c in parts if c in tones))
+    return "".join(out).encode("cp1258")
+
+
+def test_windows_1258_and_utf16_exports_load_with_their_letters_intact(
+    settings: Settings, run: RunContext, land: Land, dataset: Dataset
+) -> None:
+    vietnamese = GOOD.replace("Lê Văn Tám", "Nguyễn Thị Hằng")
+    land("old_pos.csv", _cp1258(csv_text(vietnamese, newline="\r\n")))
+    tabbed = vietnamese.replace(",", "\t").replace('"145\t000"', "145000")
+    excel = csv_text(tabbed, header=HEADER.replace(",", "\t"))
+    land("excel_unicode.tsv", excel.replace('"290\t000"', "290000").encode("utf-16"))
+    report = ingest_sales(settings, run)
+    status = {f.name: (f.status, f.rows_loaded, f.rows_quarantined) for f in report.files}
+    assert status == {"old_pos.csv": ("loaded", 1, 0), "excel_unicode.tsv": ("loaded", 1, 0)}
+    names = set(dataset(LINES).column("customer_name").to_pylist())
+    assert names == {unicodedata.normalize("NFC", "Nguyễn Thị Hằng")}
+    encodings = set(dataset(MANIFEST).column("encoding").to_pylist())
+    assert encodings == {"cp1258", "utf-16"}
+
+
+def test_a_non_utf8_file_without_vietnamese_evidence_fails_unless_configured(
+    tmp_path: Path, run: RunContext, land: Land
+) -> None:
+    latin = csv_text(GOOD.replace("Lê Văn Tám", "Renée")).encode("cp1252")
+    land("latin.csv", latin)
+    auto = Settings.from_env({"SME_PULSE_HOME": str(tmp_path)})
+    [result] = ingest_sales(auto, run).files
+    assert result.status == "failed" and "LANDING_ENCODING" in (result.error or "")
+    configured = Settings.from_env({"SME_PULSE_HOME": str(tmp_path), "LANDING_ENCODING": "cp1252"})
+    [result] = ingest_sales(configured, run).files
+    assert (result.status, result.rows_loaded) == ("loaded", 1)

@@ -7,16 +7,17 @@ values that are not text). `row(i)` gives any row back as a `RawRow` for the qua
 
 `CsvBlocks` reads CSV at the speed of Arrow's multi-threaded parser. It cuts the byte
 stream at line ends into blocks of a few MiB and parses each with every column as text;
-a block whose physical lines and parsed rows agree one to one (the usual case) gets its
-row numbers by counting. When they do not (a quoted value spanning lines), the rest of
-the file is read by Python's csv module, row by row, which numbers rows the same way.
+a block whose physical lines and parsed rows agree one to one and whose quotes pair up
+(the usual case) gets its row numbers by counting. When they do not (a quoted value
+spanning lines), the rest of the file is read by Python's csv module, row by row, which
+numbers rows the same way.
 """
 
 from __future__ import annotations
 
 import codecs
-import functools
 import csv
+import functools
 import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
@@ -99,7 +100,9 @@ def block_from_rows(rows: list[RawRow], names: Iterable[str]) -> Block:
     columns = list(zip(*texts, strict=True)) if texts else [() for _ in names]
     present = {n for row in vector for n in row.values}
     return Block(
-        text={n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True) if n in present},
+        text={
+            n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True) if n in present
+        },
         numbers=pa.array([r.number for r in vector], pa.int64()),
         row=vector.__getitem__,
         extra=extra,
@@ -208,7 +211,7 @@ class CsvBlocks:
             read_options=pcsv.ReadOptions(column_names=names, use_threads=threads),
             parse_options=pcsv.ParseOptions(
                 delimiter=self.delimiter,
-                newlines_in_values=False,
+                newlines_in_values=True,
                 ignore_empty_lines=False,
                 invalid_row_handler=handler,
             ),
@@ -222,6 +225,8 @@ class CsvBlocks:
 
     def _parse(self, data: bytes, first_line: int) -> tuple[Block, int] | None:
         """The block and its physical line count, or None when lines and rows disagree."""
+        if data.count(b'"') % 2:
+            return None  # cut inside a quoted value, or quotes used loosely
         lines = _physical_lines(data)
         try:
             table, invalid = self._read(data, threads=True)

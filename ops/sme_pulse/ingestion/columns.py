@@ -9,11 +9,10 @@ only ever covers the common shapes, and every rule keeps one wording, in `rules`
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-
-import unicodedata
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -79,7 +78,9 @@ def parse_int(text: pa.Array, *, grouped: bool = False) -> tuple[pa.Array, pa.Ar
             if pc.any(match).as_py():
                 stripped = pc.replace_substring(text, sep, "")
                 digits = pc.if_else(match, stripped, digits)
-                sure = pc.or_(sure, pc.and_(match, fill(pc.less_equal(pc.utf8_length(stripped), 15))))
+                sure = pc.or_(
+                    sure, pc.and_(match, fill(pc.less_equal(pc.utf8_length(stripped), 15)))
+                )
     safe = pc.if_else(sure, digits, pa.scalar("0"))
     return pc.if_else(sure, pc.cast(safe, pa.int64()), pa.scalar(None, pa.int64())), sure
 
@@ -101,7 +102,9 @@ def _round_trips(
     moment = pc.cast(parsed_us, pa.timestamp("us"))
     ok = pc.is_valid(parsed_us)
     for part, (start, stop) in zip(_YMD_HMS, fields, strict=True):
-        written = pc.cast(pc.if_else(ok, pc.utf8_slice_codeunits(text, start, stop), "0"), pa.int64())
+        written = pc.cast(
+            pc.if_else(ok, pc.utf8_slice_codeunits(text, start, stop), "0"), pa.int64()
+        )
         ok = pc.and_(ok, pc.equal(pc.cast(part(moment), pa.int64()), written))
     return fill(ok)
 
@@ -116,16 +119,16 @@ def parse_timestamp(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     if pc.any(iso).as_py():
         head = pc.replace_substring(pc.utf8_slice_codeunits(text, 0, 19), "T", " ")
         tail = pc.utf8_slice_codeunits(text, 19)
-        naive_us = pc.cast(pc.cast(_strptime(head, "%Y-%m-%d %H:%M:%S"), pa.timestamp("us")), pa.int64())
+        naive_us = pc.cast(
+            pc.cast(_strptime(head, "%Y-%m-%d %H:%M:%S"), pa.timestamp("us")), pa.int64()
+        )
         local = pc.and_(iso, pc.equal(tail, ""))
         utc = pc.and_(iso, pc.equal(tail, "Z"))
         offset = pc.and_(iso, fill(pc.match_substring_regex(tail, _OFFSET)))
         sign = pc.if_else(pc.starts_with(tail, "-"), -1, 1)
         hours = pc.cast(pc.if_else(offset, pc.utf8_slice_codeunits(tail, 1, 3), "0"), pa.int64())
         minutes = pc.cast(pc.if_else(offset, pc.utf8_slice_codeunits(tail, 4, 6), "0"), pa.int64())
-        shift = pc.multiply(
-            pc.multiply(sign, pc.add(pc.multiply(hours, 60), minutes)), 60_000_000
-        )
+        shift = pc.multiply(pc.multiply(sign, pc.add(pc.multiply(hours, 60), minutes)), 60_000_000)
         shift = pc.if_else(local, VN_OFFSET_US, pc.if_else(utc, 0, shift))
         known = pc.or_(local, pc.or_(utc, offset))
         parsed = pc.subtract(naive_us, shift)
@@ -134,7 +137,9 @@ def parse_timestamp(text: pa.Array) -> tuple[pa.Array, pa.Array]:
         sure = pc.or_(sure, ok)
     day_first = fill(pc.match_substring_regex(text, _DAY_FIRST))
     if pc.any(day_first).as_py():
-        parsed = pc.cast(pc.cast(_strptime(text, "%d/%m/%Y %H:%M:%S"), pa.timestamp("us")), pa.int64())
+        parsed = pc.cast(
+            pc.cast(_strptime(text, "%d/%m/%Y %H:%M:%S"), pa.timestamp("us")), pa.int64()
+        )
         ok = pc.and_(day_first, _round_trips(text, DAY_FIRST_FIELDS, parsed))
         result = pc.if_else(ok, pc.subtract(parsed, VN_OFFSET_US), result)
         sure = pc.or_(sure, ok)

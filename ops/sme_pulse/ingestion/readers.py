@@ -1,14 +1,16 @@
 """Row-at-a-time readers for JSON Lines and XLSX, and the raw row every reader yields.
 
 CSV is read in Arrow blocks by `ingestion.blocks.CsvBlocks`; these readers cover the
-formats whose values arrive typed. A reader knows the file format and nothing about the contract beyond column names: it
-maps each row's names to contract columns (through `HeaderMapper`, which also records
-schema drift), keeps the row as found for the quarantine, and flags rows it could not
-split properly (ragged CSV rows, JSON that does not parse). Rows with no value at all
-(spreadsheets leave them at the end) are skipped and not counted.
+formats whose values arrive typed. A reader knows the file format and nothing about the
+contract beyond column names: it maps each row's names to contract columns (through
+`HeaderMapper`, which also records schema drift), keeps the row as found for the
+quarantine, and flags rows it could not split properly (ragged rows, JSON that does not
+parse). Rows with no value at all (spreadsheets leave them at the end) are skipped and
+not counted.
 
-JSON Lines is read as a text stream in batches, so memory does not grow with the file. XLSX is a zip archive that needs random access, so the workbook's bytes are held
-in memory while openpyxl streams its rows in read-only mode; only the first sheet is read.
+JSON Lines is read as a text stream in batches, so memory does not grow with the file.
+XLSX is a zip archive that needs random access, so the workbook's bytes are held in
+memory while openpyxl streams its rows in read-only mode; only the first sheet is read.
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """Sales exports from the landing area to bronze order lines, with quarantine and manifest."""
 
-from sme_pulse.sales.ingest import ingest_sales
 from sme_pulse.ingestion.report import (
     CustomerIngestError,
     FileReport,
@@ -8,6 +7,7 @@ from sme_pulse.ingestion.report import (
     IngestReport,
     SalesIngestError,
 )
+from sme_pulse.sales.ingest import ingest_sales
 
 __all__ = [
     "CustomerIngestError",

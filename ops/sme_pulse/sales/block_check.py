@@ -76,8 +76,10 @@ def _in_range(values: pa.Array, low: int, high: int) -> pa.Array:
 
 def check_block(block: Block, units: AdminUnits, latest: datetime) -> BlockCheck:
     rules = _Rules(len(block))
-    text = {name: col.clean_text(block.column(name)) for name in (*OPTIONAL_TEXT, "order_id", "sku")}
-    for name, values in text.items():
+    text = {
+        name: col.clean_text(block.column(name)) for name in (*OPTIONAL_TEXT, "order_id", "sku")
+    }
+    for values in text.values():
         rules.need(pc.invert(col.too_long(values, MAX_TEXT)))
     rules.need(pc.is_valid(text["order_id"]))
     rules.need(pc.is_valid(text["sku"]))
@@ -87,26 +89,38 @@ def check_block(block: Block, units: AdminUnits, latest: datetime) -> BlockCheck
 
     order_ts, sure = col.parse_timestamp(col.clean_text(block.column("order_ts")))
     earliest, last = col.instant(EARLIEST_ORDER), col.instant(latest)
-    rules.need(pc.and_(sure, pc.and_(pc.greater_equal(order_ts, earliest), pc.less_equal(order_ts, last))))
+    rules.need(
+        pc.and_(sure, pc.and_(pc.greater_equal(order_ts, earliest), pc.less_equal(order_ts, last)))
+    )
     day = col.local_date(order_ts)
     reformed = col.fill(pc.greater_equal(day, pa.scalar(REFORM_DATE, pa.date32())))
     version = pc.if_else(reformed, "v2", "v1")
 
-    channel, sure = col.map_unique(col.clean_text(block.column("channel")), _alias(CHANNEL_ALIASES), pa.string())
+    channel, sure = col.map_unique(
+        col.clean_text(block.column("channel")), _alias(CHANNEL_ALIASES), pa.string()
+    )
     rules.need(sure)
-    status, sure = col.map_unique(col.clean_text(block.column("status")), _alias(STATUS_ALIASES), pa.string())
+    status, sure = col.map_unique(
+        col.clean_text(block.column("status")), _alias(STATUS_ALIASES), pa.string()
+    )
     rules.need(sure)
 
     province, _ = col.map_unique(
-        col.clean_text(block.column("province_code")), lambda v: (read_code(v, 2), True), pa.string()
+        col.clean_text(block.column("province_code")),
+        lambda v: (read_code(v, 2), True),
+        pa.string(),
     )
     old = pc.is_in(province, pa.array(list(units.old_provinces), pa.string()))
     new = pc.is_in(province, pa.array(list(units.new_provinces), pa.string()))
     rules.need(pc.or_(pc.is_null(province), pc.if_else(reformed, new, old)))
     district, _ = col.map_unique(
-        col.clean_text(block.column("district_code")), lambda v: (read_code(v, 3), True), pa.string()
+        col.clean_text(block.column("district_code")),
+        lambda v: (read_code(v, 3), True),
+        pa.string(),
     )
-    owner, _ = col.map_unique(district, lambda d: (units.old_districts.get(d or ""), True), pa.string())
+    owner, _ = col.map_unique(
+        district, lambda d: (units.old_districts.get(d or ""), True), pa.string()
+    )
     district_ok = pc.and_(pc.invert(reformed), col.fill(pc.equal(owner, province)))
     rules.need(pc.or_(pc.is_null(district), district_ok))
 

@@ -84,31 +84,31 @@ MAX_AMOUNT_VND = 10**13
 
 COLUMNS = ColumnSet(
     (
-    Column("order_id", True, ("ma_hoa_don", "ma_don_hang", "order_no", "order_number")),
-    Column("line_no", True, ("stt", "line", "line_number", "item_no", "item_seq")),
-    Column(
-        "order_ts",
-        True,
-        ("thoi_gian", "ngay_dat_hang", "order_date", "order_time", "created_at", "ngay_tao"),
-    ),
-    Column("channel", True, ("kenh_ban", "kenh", "sales_channel")),
-    Column("status", True, ("trang_thai", "order_status")),
-    Column("store_id", False, ("ma_cua_hang", "chi_nhanh", "branch_id")),
-    Column("customer_id", False, ("ma_khach_hang", "ma_kh")),
-    Column("customer_name", False, ("ten_khach_hang", "ten_kh", "buyer_name")),
-    Column("customer_email", False, ("email", "buyer_email")),
-    Column("customer_phone", False, ("dien_thoai", "so_dien_thoai", "sdt", "phone")),
-    Column("province_code", False, ("ma_tinh", "ma_tinh_thanh")),
-    Column("district_code", False, ("ma_huyen", "ma_quan_huyen")),
-    Column("sku", True, ("ma_hang", "ma_sku", "seller_sku")),
-    Column("product_name", False, ("ten_hang", "ten_san_pham")),
-    Column("category", False, ("nhom_hang", "danh_muc")),
-    Column("quantity", True, ("so_luong", "qty")),
-    Column("unit_price_vnd", True, ("don_gia", "gia_ban", "unit_price", "price")),
-    Column("discount_vnd", False, ("giam_gia", "discount")),
-    Column("line_total_vnd", False, ("thanh_tien", "line_total", "subtotal")),
-    Column("currency", False, ("tien_te",)),
-    Column("payment_method", False, ("phuong_thuc_thanh_toan", "hinh_thuc_thanh_toan")),
+        Column("order_id", True, ("ma_hoa_don", "ma_don_hang", "order_no", "order_number")),
+        Column("line_no", True, ("stt", "line", "line_number", "item_no", "item_seq")),
+        Column(
+            "order_ts",
+            True,
+            ("thoi_gian", "ngay_dat_hang", "order_date", "order_time", "created_at", "ngay_tao"),
+        ),
+        Column("channel", True, ("kenh_ban", "kenh", "sales_channel")),
+        Column("status", True, ("trang_thai", "order_status")),
+        Column("store_id", False, ("ma_cua_hang", "chi_nhanh", "branch_id")),
+        Column("customer_id", False, ("ma_khach_hang", "ma_kh")),
+        Column("customer_name", False, ("ten_khach_hang", "ten_kh", "buyer_name")),
+        Column("customer_email", False, ("email", "buyer_email")),
+        Column("customer_phone", False, ("dien_thoai", "so_dien_thoai", "sdt", "phone")),
+        Column("province_code", False, ("ma_tinh", "ma_tinh_thanh")),
+        Column("district_code", False, ("ma_huyen", "ma_quan_huyen")),
+        Column("sku", True, ("ma_hang", "ma_sku", "seller_sku")),
+        Column("product_name", False, ("ten_hang", "ten_san_pham")),
+        Column("category", False, ("nhom_hang", "danh_muc")),
+        Column("quantity", True, ("so_luong", "qty")),
+        Column("unit_price_vnd", True, ("don_gia", "gia_ban", "unit_price", "price")),
+        Column("discount_vnd", False, ("giam_gia", "discount")),
+        Column("line_total_vnd", False, ("thanh_tien", "line_total", "subtotal")),
+        Column("currency", False, ("tien_te",)),
+        Column("payment_method", False, ("phuong_thuc_thanh_toan", "hinh_thuc_thanh_toan")),
     )
 )
 
@@ -378,7 +378,9 @@ class Validator:
             gross = quantity * unit_price
             if discount > gross:
                 errors.append(
-                    Violation("discount_exceeds_gross", "discount_vnd", f"{discount} exceeds {gross}")
+                    Violation(
+                        "discount_exceeds_gross", "discount_vnd", f"{discount} exceeds {gross}"
+                    )
                 )
             elif line_total is None:
                 line_total = gross - discount

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -124,6 +125,7 @@ class _Loader:
     validator: Validator
     run: RunContext
     rows_per_part: int
+    encoding: str
 
     def load(self, name: str, previous: LoadRecord | None) -> FileReport:
         fmt = file_format(name)
@@ -131,7 +133,7 @@ class _Loader:
             return FileReport(
                 name, "unsupported", error="not a .csv, .tsv, .jsonl, .ndjson or .xlsx file"
             )
-        profile = self.landing.profile(name, text=fmt != "xlsx")
+        profile = self.landing.profile(name, text=fmt != "xlsx", configured=self.encoding)
         slug, stem = file_slug(name), part_stem(profile.sha256)
         if previous is not None and previous.sha256 == profile.sha256:
             _drop_other_versions(self.lake, slug, stem)
@@ -225,14 +227,31 @@ class _Loader:
         bronze: PartWriter,
         quarantine: PartWriter,
     ) -> int:
-        read = 0
-        for block in source.blocks():
-            read += block.read
-            lines, rejects = self._check(block, constants)
+        """Check block after block while the previous block's Parquet is encoded.
+
+        One writer thread encodes and compresses (Arrow releases the GIL) while this
+        thread parses and checks the next block; at most one block waits, so memory
+        stays bounded.
+        """
+
+        def write(lines: pa.RecordBatch | None, rejected: pa.RecordBatch | None) -> None:
             if lines is not None:
                 bronze.write(lines)
-            if rejects:
-                quarantine.write(_quarantine_batch(rejects, source.header, constants))
+            if rejected is not None:
+                quarantine.write(rejected)
+
+        read = 0
+        pending: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer") as writer:
+            for block in source.blocks():
+                read += block.read
+                lines, rejects = self._check(block, constants)
+                rejected = _quarantine_batch(rejects, source.header, constants) if rejects else None
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(write, lines, rejected)
+            if pending is not None:
+                pending.result()
         return read
 
     def _check(
@@ -246,7 +265,9 @@ class _Loader:
         check = check_block(block, self.validator.units, self.validator.latest)
         unsure = pc.indices_nonzero(pc.invert(check.sure)).to_pylist() if len(block) else []
         sure = check.sure if unsure else None
-        fast_values = check.values if sure is None else {k: v.filter(sure) for k, v in check.values.items()}
+        fast_values = (
+            check.values if sure is None else {k: v.filter(sure) for k, v in check.values.items()}
+        )
         fast_numbers = block.numbers if sure is None else block.numbers.filter(sure)
         rejects: list[tuple[RawRow, list[Violation]]] = []
         checked: list[dict[str, Any]] = []
@@ -288,6 +309,7 @@ def ingest_sales(
         validator=Validator(load_admin_units(), run.ingested_at + timedelta(days=1)),
         run=run,
         rows_per_part=rows_per_part,
+        encoding=settings.landing_encoding,
     )
     report = IngestReport(SOURCE)
     for info in landing.files():

@@ -8,13 +8,14 @@ no NUL bytes, line endings) decide whether it can be parsed at all.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import pyarrow as pa
 
+from sme_pulse.ingestion import encodings
 from sme_pulse.ingestion.report import SalesIngestError
 from sme_pulse.storage import Lake, LakeError, ObjectInfo
 
@@ -74,51 +75,65 @@ class LandingArea(Lake):
         except OSError as exc:
             raise LakeError(f"cannot read {self.location(key)}: {exc}") from exc
 
-    def profile(self, key: str, text: bool) -> FileProfile:
-        """SHA-256 and size; for text formats also encoding, line endings and defects."""
+    def _chunks(self, key: str) -> Iterator[bytes]:
+        with self.open_input(key) as stream:
+            while chunk := self._read(stream, key):
+                yield chunk
+
+    def profile(self, key: str, text: bool, configured: str = encodings.AUTO) -> FileProfile:
+        """SHA-256 and size; for text formats also encoding, line endings and defects.
+
+        One pass hashes the file and checks it as UTF-8 (unless a BOM names another
+        encoding); only a file that is not UTF-8 is read a second time, to check it in
+        the fallback encoding (see `ingestion.encodings`).
+        """
         digest = hashlib.sha256()
         size = 0
         head = b""
         encoding: str | None = None
-        decoder: codecs.IncrementalDecoder | None = None
         problem: str | None = None
-        with self.open_input(key) as stream:
-            while chunk := self._read(stream, key):
-                digest.update(chunk)
-                if not text:
-                    size += len(chunk)
-                    continue
-                if size == 0:
-                    head = chunk
-                    if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                        encoding = "utf-16"
-                    else:
-                        encoding = "utf-8-sig" if chunk.startswith(codecs.BOM_UTF8) else "utf-8"
-                    decoder = codecs.getincrementaldecoder(encoding)()
-                if problem is None and decoder is not None:
-                    try:
-                        decoder.decode(chunk)
-                    except UnicodeDecodeError as exc:
-                        problem = (
-                            f"not valid {encoding.upper()} near byte {size + exc.start}; "
-                            "export the file as UTF-8"
-                        )
-                    nul = chunk.find(b"\x00") if encoding != "utf-16" else -1
-                    if problem is None and nul >= 0:
-                        problem = f"contains NUL bytes near byte {size + nul}"
-                size += len(chunk)
-        if text and decoder is not None and problem is None:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                problem = f"ends in the middle of a {encoding.upper()} character"
+        carry = b""
+        for chunk in self._chunks(key):
+            digest.update(chunk)
+            if size == 0:
+                head = chunk
+                encoding = encodings.bom_encoding(chunk) or "utf-8"
+            if text and problem is None and encoding != "utf-16":
+                nul = chunk.find(b"\x00")
+                if nul >= 0:
+                    problem = f"contains NUL bytes near byte {size + nul}"
+            if text and problem is None and encoding in ("utf-8", "utf-8-sig"):
+                data = carry + chunk
+                cut = data.rfind(b"\n") + 1
+                if not encodings.valid_utf8(data[:cut]):
+                    at = size - len(carry) + encodings.utf8_error_offset(data[:cut])
+                    problem = f"not valid UTF-8 near byte {at}"
+                carry = data[cut:]
+            size += len(chunk)
+        if text and problem is None and carry and not encodings.valid_utf8(carry):
+            at = size - len(carry) + encodings.utf8_error_offset(carry)
+            problem = f"not valid UTF-8 near byte {at}"
+        if text and encoding == "utf-16":
+            problem = encodings.decode_check(self._chunks(key), "utf-16").problem
+        elif text and problem is not None and problem.startswith("not valid UTF-8"):
+            fallback = encodings.FALLBACK if configured == encodings.AUTO else configured
+            if encoding == "utf-8":
+                check = encodings.decode_check(self._chunks(key), fallback)
+                reason = encodings.fallback_problem(configured, check)
+                problem, encoding = (
+                    (None, fallback) if reason is None else (f"{problem}: {reason}", encoding)
+                )
+            else:
+                problem += (
+                    "; the file starts with a UTF-8 byte-order mark: export it as UTF-8 again"
+                )
         terminator = None
         if text and encoding != "utf-16":
             terminator = _line_terminator(head)
         return FileProfile(
             sha256=digest.hexdigest(),
             size=size,
-            encoding=encoding,
+            encoding=encoding if text else None,
             line_terminator=terminator,
             problem=problem,
         )

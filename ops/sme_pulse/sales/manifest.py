@@ -13,8 +13,8 @@ from datetime import datetime
 import pyarrow as pa
 
 from sme_pulse.ingestion.drift import SchemaDrift
-from sme_pulse.sales.layout import MANIFEST_OBJECT, MANIFEST_PREFIX, manifest_key
 from sme_pulse.ingestion.parts import LOAD_COUNT_FIELDS
+from sme_pulse.sales.layout import MANIFEST_OBJECT, MANIFEST_PREFIX, manifest_key
 from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext
 from sme_pulse.storage import Lake
 
