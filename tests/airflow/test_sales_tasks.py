@@ -12,8 +12,8 @@ from sme_pulse.checks.preflight import PreflightError, require
 from sme_pulse.config import Settings
 from sme_pulse.crm.watermark import Watermark, write_watermark
 from sme_pulse.feeds.simulator import start_server
-from sme_pulse.orchestration import sales_sync
 from sme_pulse.ingestion.report import FileReport, IngestReport
+from sme_pulse.orchestration import sales_sync
 from sme_pulse.storage import Lake
 
 

@@ -16,9 +16,9 @@ from sme_pulse.feeds.cli import feeds_app
 from sme_pulse.feeds.generator import GeneratorConfig, GeneratorError, generate
 from sme_pulse.feeds.seasons import TET_DATES
 from sme_pulse.feeds.vocab import load_vocab
-from sme_pulse.sales import ingest_sales
 from sme_pulse.ingestion.admin_units import REFORM_DATE, load_admin_units
 from sme_pulse.ingestion.values import normalize_phone
+from sme_pulse.sales import ingest_sales
 from sme_pulse.sources.lineage import RunContext
 from typer.testing import CliRunner
 

@@ -39,9 +39,9 @@ from sme_pulse.crm.contract import (
 from sme_pulse.crm.watermark import Watermark, read_watermark, write_watermark
 from sme_pulse.ingestion.admin_units import load_admin_units
 from sme_pulse.ingestion.drift import SchemaDrift
-from sme_pulse.ingestion.rules import Violation, raw_record_json, reason_of
 from sme_pulse.ingestion.parts import LOAD_COUNT_FIELDS, PartWriter
 from sme_pulse.ingestion.report import CustomerIngestError, FileReport, IngestReport
+from sme_pulse.ingestion.rules import Violation, raw_record_json, reason_of
 from sme_pulse.ingestion.values import clean_text
 from sme_pulse.sources.http import JsonClient, RetryPolicy, SourceError
 from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext
@@ -119,7 +119,9 @@ class _Extraction:
 
     def flush(self) -> None:
         if self._good:
-            arrays = [pa.array([row[f.name] for row in self._good], f.type) for f in CUSTOMER_FIELDS]
+            arrays = [
+                pa.array([row[f.name] for row in self._good], f.type) for f in CUSTOMER_FIELDS
+            ]
             self.bronze.write(
                 pa.RecordBatch.from_arrays(
                     arrays + self._lineage(self._good_urls), schema=CUSTOMERS_SCHEMA
