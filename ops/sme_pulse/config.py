@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from sme_pulse.errors import SmePulseError
+
 SourceMode = Literal["live", "replay"]
 
 # In a checkout (and the editable install `make` creates) the dbt project sits beside ops/.
@@ -25,7 +27,7 @@ DEFAULT_WB_INDICATORS = ("NY.GDP.MKTP.CD", "FP.CPI.TOTL.ZG", "SL.UEM.TOTL.ZS")
 DEFAULT_WB_YEARS = 11
 
 
-class ConfigError(ValueError):
+class ConfigError(SmePulseError, ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 

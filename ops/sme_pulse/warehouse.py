@@ -11,12 +11,13 @@ from collections import defaultdict
 from typing import Any
 
 from sme_pulse.config import Settings
+from sme_pulse.errors import SmePulseError
 from sme_pulse.storage import Lake
 
 MODEL_SCHEMAS = ("silver", "gold")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(SmePulseError, RuntimeError):
     """The warehouse cannot answer a query; the message names it and the first error line."""
 
 

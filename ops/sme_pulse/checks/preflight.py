@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sme_pulse.config import Settings
+from sme_pulse.errors import SmePulseError
 from sme_pulse.sources import provinces, world_bank
 from sme_pulse.sources.http import JsonClient, RetryPolicy, SourceError
 from sme_pulse.storage import Lake, LakeError
 
 
-class PreflightError(RuntimeError):
+class PreflightError(SmePulseError, RuntimeError):
     """At least one dependency is unusable; the message lists every failed check."""
 
 

@@ -34,6 +34,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from sme_pulse.errors import SmePulseError
 from sme_pulse.feeds.exports import CHANNEL_DIALECTS, SINGLE_CSV, Dialect, Sink
 from sme_pulse.feeds.people import (
     Customer,
@@ -64,7 +65,7 @@ BAD_AMOUNTS = ("12O.000", "#VALUE!", "N/A", "1.250.5OO")
 UNKNOWN_PROVINCES = ("99", "00", "65", "69", "85", "97")
 
 
-class GeneratorError(ValueError):
+class GeneratorError(SmePulseError, ValueError):
     """The generation settings are unusable; the message says which and why."""
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sme_pulse.errors import SmePulseError
 from sme_pulse.ingestion.values import parse_timestamp
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ FAULTS = ("429", "500", "503", "truncate", "cut_json", "slow", "ok")
 SortKey = tuple[datetime, str]
 
 
-class SimulatorError(ValueError):
+class SimulatorError(SmePulseError, ValueError):
     """The simulator's data or settings are unusable; the message says which."""
 
 

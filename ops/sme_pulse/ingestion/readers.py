@@ -24,13 +24,14 @@ from typing import IO, Any, Protocol
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from sme_pulse.errors import SmePulseError
 from sme_pulse.ingestion.drift import ColumnSet, HeaderMapper
 from sme_pulse.ingestion.rules import Violation
 
 DELIMITERS = (",", ";", "\t")
 
 
-class ReadError(ValueError):
+class ReadError(SmePulseError, ValueError):
     """The file cannot be parsed at all (empty, corrupt workbook, broken quoting)."""
 
 

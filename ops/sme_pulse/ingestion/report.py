@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from sme_pulse.errors import SmePulseError
 from sme_pulse.ingestion.drift import SchemaDrift
 
 FileStatus = Literal["loaded", "unchanged", "rejected", "failed", "unsupported"]
 
 
-class IngestError(RuntimeError):
+class IngestError(SmePulseError, RuntimeError):
     """The ingestion cannot run at all; `str()` is one line naming what and where."""
 
 

@@ -21,6 +21,7 @@ from sme_pulse.checks.preflight import CheckResult, check_lake, require
 from sme_pulse.config import Settings
 from sme_pulse.crm import ingest_customers as run_customer_ingestion
 from sme_pulse.crm.watermark import read_watermark
+from sme_pulse.errors import SmePulseError
 from sme_pulse.orchestration import dbt_invoke
 from sme_pulse.sales import IngestError, IngestReport
 from sme_pulse.sales import ingest_sales as run_sales_ingestion
@@ -52,11 +53,11 @@ SALES_TABLES = (
 PROBLEM_STATUSES = ("rejected", "failed")
 
 
-class UpstreamMissingError(RuntimeError):
+class UpstreamMissingError(SmePulseError, RuntimeError):
     """Something the sales models join to is not there yet; the message says what to run."""
 
 
-class StaleBronzeError(RuntimeError):
+class StaleBronzeError(SmePulseError, RuntimeError):
     """`dbt source freshness` found bronze older than its error threshold."""
 
 

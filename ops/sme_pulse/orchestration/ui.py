@@ -49,6 +49,7 @@ from typing import Any
 import httpx
 
 from sme_pulse.config import REPO_ROOT, Settings
+from sme_pulse.errors import SmePulseError
 from sme_pulse.servers.process import free_port, group_alive, port_open, signal_group
 
 DEFAULT_PORT = 8080
@@ -61,7 +62,7 @@ DEFAULT_START_TIMEOUT_S = 240.0
 DEFAULT_STOP_TIMEOUT_S = 30.0
 
 
-class UiError(RuntimeError):
+class UiError(SmePulseError, RuntimeError):
     """Airflow standalone did not start (or stop) as expected; the message says why."""
 
 

@@ -18,8 +18,10 @@ import pooch
 import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from sme_pulse.errors import SmePulseError
 
-class ArtifactError(RuntimeError):
+
+class ArtifactError(SmePulseError, RuntimeError):
     """A pinned artifact could not be fetched or did not match its checksum."""
 
 

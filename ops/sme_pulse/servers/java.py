@@ -6,11 +6,13 @@ import os
 import re
 from pathlib import Path
 
+from sme_pulse.errors import SmePulseError
+
 JVM_ROOT = Path("/usr/lib/jvm")
 VERSION = re.compile(r'^JAVA_VERSION="(\d+)', re.MULTILINE)
 
 
-class JavaNotFoundError(RuntimeError):
+class JavaNotFoundError(SmePulseError, RuntimeError):
     """No JDK in the accepted range; the message says what to install or set."""
 
 

@@ -20,12 +20,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sme_pulse.errors import SmePulseError
+
 POLL_S = 0.5
 KILL_WAIT_S = 30.0
 """How long a group may take to vanish after SIGKILL (a process stuck in the kernel)."""
 
 
-class ServerError(RuntimeError):
+class ServerError(SmePulseError, RuntimeError):
     """A server did not start or stop; the message names it and where its log is."""
 
 

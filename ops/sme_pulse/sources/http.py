@@ -20,12 +20,13 @@ import httpx
 import tenacity
 
 from sme_pulse.config import Settings
+from sme_pulse.errors import SmePulseError
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 300.0
 
 
-class SourceError(RuntimeError):
+class SourceError(SmePulseError, RuntimeError):
     """A source cannot deliver; `str()` is a one-line reason fit for an operator."""
 
 

@@ -21,13 +21,14 @@ from urllib.parse import quote
 import httpx
 
 from sme_pulse.config import ConfigError, Settings
+from sme_pulse.errors import SmePulseError
 
 DAG_IDS: tuple[str, ...] = ("sme_pulse_external_data_sync", "sme_pulse_sales_sync")
 
 QueryFn = Callable[[str], Sequence[Sequence[Any]]]
 
 
-class SmokeError(RuntimeError):
+class SmokeError(SmePulseError, RuntimeError):
     """The stack is not healthy end to end; the message is one line naming the cause."""
 
 

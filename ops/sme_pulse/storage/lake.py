@@ -19,9 +19,10 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from sme_pulse.config import S3Settings, Settings
+from sme_pulse.errors import SmePulseError
 
 
-class LakeError(RuntimeError):
+class LakeError(SmePulseError, RuntimeError):
     """The lake cannot be reached or written; the message says which URI and why."""
 
 
