@@ -12,7 +12,7 @@ from sme_pulse import runs
 from sme_pulse.checks.preflight import PreflightError
 from sme_pulse.config import ConfigError, Settings
 from sme_pulse.feeds.cli import feeds_app
-from sme_pulse.sales.report import IngestError, IngestReport
+from sme_pulse.ingestion.report import IngestError, IngestReport
 from sme_pulse.sources.http import SourceError
 from sme_pulse.storage import LakeError
 
