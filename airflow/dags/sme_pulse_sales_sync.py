@@ -89,11 +89,12 @@ def sme_pulse_sales_sync() -> None:
 
     @task(doc_md=docs.SALES_BRONZE_FRESHNESS, **warehouse_pool(SETTINGS))
     def bronze_freshness() -> dict[str, dict[str, Any]]:
+        from sme_pulse.checks.freshness import StaleBronzeError
         from sme_pulse.orchestration import sales_sync
 
         try:
             return sales_sync.bronze_freshness()
-        except sales_sync.StaleBronzeError as exc:
+        except StaleBronzeError as exc:
             # Retrying cannot make old data new: fail now, with the reason.
             raise AirflowFailException(str(exc)) from exc
 

@@ -30,9 +30,7 @@ def run_context(run_id: str | None = None, ingest_date: str | None = None) -> Ru
 
 
 def verify_external_sources(settings: Settings) -> list[dict[str, object]]:
-    results = preflight.run_checks(settings)
-    preflight.require(results)
-    return [{"check": r.name, "ok": r.ok, "detail": r.detail} for r in results]
+    return preflight.verify(settings, preflight.external_checks)
 
 
 def external_freshness(settings: Settings) -> dict[str, dict[str, object]]:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from sme_pulse.checks import freshness, preflight
 from sme_pulse.checks.preflight import PreflightError, require
 from sme_pulse.config import Settings
 from sme_pulse.crm.watermark import Watermark, write_watermark
 from sme_pulse.feeds.simulator import start_server
-from sme_pulse.ingestion.report import FileReport, IngestReport
+from sme_pulse.ingestion.report import FileReport, IngestError, IngestReport
 from sme_pulse.orchestration import sales_sync
 from sme_pulse.storage import Lake
 
@@ -48,7 +49,7 @@ def gold_warehouse(settings: Settings, *, reformed: bool) -> None:
 
 @pytest.mark.integration
 def test_preflight_lists_every_broken_dependency_at_once(settings: Settings) -> None:
-    results = {r.name: r for r in sales_sync.run_preflight(settings)}
+    results = {r.name: r for r in preflight.run_checks(settings, preflight.sales_checks)}
     assert results["lake"].ok
     assert not results["landing"].ok and "does not exist" in results["landing"].detail
     assert not results["customer_api"].ok
@@ -68,7 +69,7 @@ def test_preflight_passes_when_everything_is_there(settings: Settings, customer_
     landing.mkdir(parents=True)
     (landing / "pos.csv").write_text("order_id\n")
     gold_warehouse(settings, reformed=True)
-    results = sales_sync.run_preflight(settings)
+    results = preflight.run_checks(settings, preflight.sales_checks)
     assert [(r.name, r.ok) for r in results] == [
         ("lake", True),
         ("landing", True),
@@ -83,8 +84,8 @@ def test_an_empty_landing_area_with_nothing_loaded_has_nothing_to_model(
     settings: Settings,
 ) -> None:
     Path(settings.landing_uri).mkdir(parents=True)
-    with pytest.raises(sales_sync.IngestError, match="no sales exports in"):
-        sales_sync.check_landing(settings)
+    with pytest.raises(IngestError, match="no sales exports in"):
+        preflight.check_landing(settings)
 
 
 @pytest.mark.unit
@@ -103,8 +104,8 @@ def test_external_gold_must_exist_with_the_reform_rows(
     else:
         settings.warehouse_path.parent.mkdir(parents=True)
         duckdb.connect(str(settings.warehouse_path)).close()
-    with pytest.raises(sales_sync.UpstreamMissingError) as failure:
-        sales_sync.check_external_gold(settings)
+    with pytest.raises(preflight.UpstreamMissingError) as failure:
+        preflight.check_external_gold(settings)
     assert message in str(failure.value)
     assert "run sme_pulse_external_data_sync first" in str(failure.value)
 
@@ -114,7 +115,7 @@ def test_freshness_reports_the_landing_area_and_the_crm_watermark(settings: Sett
     landing = Path(settings.landing_uri)
     landing.mkdir(parents=True)
     (landing / "pos_2025.csv").write_text("order_id\n")
-    report = sales_sync.source_freshness(settings)
+    report = freshness.sales_freshness(settings)
     assert report["sales"]["fresh"] is True
     assert "1 landing file(s), newest pos_2025.csv" in report["sales"]["detail"]
     assert "1 changed since the last load" in report["sales"]["detail"]
@@ -126,7 +127,7 @@ def test_freshness_reports_the_landing_area_and_the_crm_watermark(settings: Sett
     now = datetime.now(UTC)
     watermark = Watermark(datetime(2025, 12, 30, tzinfo=UTC), "r1", now - timedelta(days=40))
     write_watermark(Lake.from_settings(settings), watermark)
-    report = sales_sync.source_freshness(settings, now=now)
+    report = freshness.sales_freshness(settings, now=now)
     assert report["crm"]["fresh"] is False
     assert "last extraction 40.0 days ago" in report["crm"]["detail"]
 

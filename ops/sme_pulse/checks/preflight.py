@@ -1,23 +1,37 @@
 """Fail fast, before any ingestion, when a dependency is missing (seed 004, lesson 3 and 8).
 
 Each check reports its own line, so an operator sees every broken dependency at once
-instead of fixing them one failed run at a time.
+instead of fixing them one failed run at a time. `external_checks` guard the public
+sources' DAG, `sales_checks` the sales DAG; `verify` runs either, for the DAG tasks and
+for `sme-pulse preflight` alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sme_pulse.config import Settings
 from sme_pulse.errors import SmePulseError
+from sme_pulse.ingestion.report import IngestError
+from sme_pulse.sales.landing import LandingArea
+from sme_pulse.sales.layout import MANIFEST_PREFIX
 from sme_pulse.sources import provinces, world_bank
 from sme_pulse.sources.http import JsonClient, RetryPolicy, SourceError
-from sme_pulse.storage import Lake, LakeError
+from sme_pulse.storage import Lake
+from sme_pulse.warehouse import WarehouseError, query
+
+Check = Callable[[Settings], str]
+EXTERNAL_DAG = "sme_pulse_external_data_sync"
+EXTERNAL_GOLD_TABLES = ("dim_location", "dim_macro_indicators")
 
 
 class PreflightError(SmePulseError, RuntimeError):
     """At least one dependency is unusable; the message lists every failed check."""
+
+
+class UpstreamMissingError(SmePulseError, RuntimeError):
+    """Something the sales models join to is not there yet; the message says what to run."""
 
 
 @dataclass(frozen=True)
@@ -74,24 +88,98 @@ def check_lake(settings: Settings) -> str:
     return f"writable: {settings.lake_uri}"
 
 
-def run_checks(
-    settings: Settings, extra: dict[str, Callable[[], str]] | None = None
-) -> list[CheckResult]:
-    """Run every check for the current mode and return all results, failed ones included."""
-    checks: dict[str, Callable[[], str]] = {"lake": lambda: check_lake(settings)}
+def check_landing(settings: Settings) -> str:
+    """The landing area exists, and there is something to model (new files or past loads)."""
+    landing = LandingArea(settings.landing_uri, settings.s3)
+    landing.require_reachable()
+    files = len(landing.files())
+    if files == 0 and not any(Lake.from_settings(settings).list(MANIFEST_PREFIX)):
+        raise IngestError(
+            f"no sales exports in {settings.landing_uri} and none loaded before: drop the "
+            "shop's exports there (or generate some with `sme-pulse feeds generate`)"
+        )
+    return f"reachable: {settings.landing_uri} ({files} file(s))"
+
+
+def check_customer_api(settings: Settings) -> str:
+    """`GET /healthz` of the customer API answers (it needs no token)."""
+    # Gives up sooner than ingestion does: this only asks whether the API is there.
+    policy = RetryPolicy(max_attempts=min(3, settings.http_max_attempts), budget_s=30.0)
+    with JsonClient.from_settings("customer API", settings, policy=policy) as client:
+        document, url = client.get_json(f"{settings.customer_api_url}/healthz")
+    if not isinstance(document, dict) or document.get("status") != "ok":
+        raise SourceError(f"customer API: {url} answered {document!r}, not a healthy status")
+    return f"reachable: {url}"
+
+
+def check_external_gold(settings: Settings) -> str:
+    """gold.dim_location (with the reform rows) and gold.dim_macro_indicators exist."""
+    hint = f"run {EXTERNAL_DAG} first"
+    try:
+        found = {
+            name
+            for (name,) in query(
+                settings,
+                "select table_name from information_schema.tables where table_schema = 'gold'",
+            )
+        }
+        missing = [f"gold.{t}" for t in EXTERNAL_GOLD_TABLES if t not in found]
+        if missing:
+            raise UpstreamMissingError(f"{', '.join(missing)} missing: {hint}")
+        [(reformed,)] = query(
+            settings, "select count(*) from gold.dim_location where admin_version = 'v2'"
+        )
+    except WarehouseError as exc:
+        raise UpstreamMissingError(f"external gold tables unreadable ({exc}): {hint}") from exc
+    if not reformed:
+        raise UpstreamMissingError(
+            f"gold.dim_location has no post-reform provinces: {hint} (it builds them from "
+            "the reform seeds)"
+        )
+    return f"present: {', '.join(f'gold.{t}' for t in EXTERNAL_GOLD_TABLES)}"
+
+
+def _source_checks(settings: Settings) -> dict[str, Check]:
     if settings.source_mode == "live":
-        checks["world_bank_api"] = lambda: check_world_bank(settings)
-        checks["provinces_api"] = lambda: check_provinces(settings)
-    else:
-        checks["replay_recordings"] = lambda: check_replay(settings)
-    checks.update(extra or {})
+        return {"world_bank_api": check_world_bank, "provinces_api": check_provinces}
+    return {"replay_recordings": check_replay}
+
+
+def external_checks(settings: Settings) -> dict[str, Check]:
+    """The lake, then the public APIs (live) or their recordings (replay)."""
+    return {"lake": check_lake, **_source_checks(settings)}
+
+
+def sales_checks(settings: Settings) -> dict[str, Check]:
+    """The lake, the landing area, the customer API and the external gold tables."""
+    return {
+        "lake": check_lake,
+        "landing": check_landing,
+        "customer_api": check_customer_api,
+        "external_gold": check_external_gold,
+    }
+
+
+def run_checks(
+    settings: Settings, checks: Callable[[Settings], Mapping[str, Check]] = external_checks
+) -> list[CheckResult]:
+    """Every check's result, failed ones included."""
     results = []
-    for name, check in checks.items():
+    for name, check in checks(settings).items():
         try:
-            results.append(CheckResult(name, True, check()))
-        except (SourceError, LakeError, OSError) as exc:
+            results.append(CheckResult(name, True, check(settings)))
+        except (SmePulseError, OSError) as exc:
             results.append(CheckResult(name, False, str(exc)))
     return results
+
+
+def verify(
+    settings: Settings, checks: Callable[[Settings], Mapping[str, Check]] = external_checks
+) -> list[dict[str, object]]:
+    """Run the checks and raise `PreflightError` naming every failed one; else their lines."""
+    results = run_checks(settings, checks)
+    require(results)
+    return [{"check": r.name, "ok": r.ok, "detail": r.detail} for r in results]
 
 
 def require(results: list[CheckResult]) -> None:

@@ -1,40 +1,30 @@
 """Task bodies of `sme_pulse_sales_sync`, free of Airflow so they unit-test plainly.
 
 The DAG file wraps each function in a task; everything it needs arrives as arguments
-(run id, run date, the ingestion reports from XCom, the run's task states). The warehouse is
-queried through `query`, which opens DuckDB read-write on purpose: in `airflow dags test`
-dbt (in process) may still hold a read-write handle, and DuckDB refuses a second handle
-with another configuration in the same process (see `sme_pulse.warehouse`).
+(run id, run date, the ingestion reports from XCom, the run's task states). The checks
+are in `sme_pulse.checks` (the CLI runs the same ones) and warehouse queries go through
+`sme_pulse.warehouse`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sme_pulse import runs
-from sme_pulse.checks.preflight import CheckResult, check_lake, require
+from sme_pulse.checks import freshness as checks_freshness
+from sme_pulse.checks import preflight as checks_preflight
 from sme_pulse.config import Settings
 from sme_pulse.crm import ingest_customers as run_customer_ingestion
-from sme_pulse.crm.watermark import read_watermark
-from sme_pulse.errors import SmePulseError
-from sme_pulse.orchestration import dbt_invoke
-from sme_pulse.sales import IngestError, IngestReport
+from sme_pulse.ingestion.report import IngestReport
 from sme_pulse.sales import ingest_sales as run_sales_ingestion
-from sme_pulse.sales.landing import LandingArea
-from sme_pulse.sales.layout import MANIFEST_PREFIX
-from sme_pulse.sources.http import JsonClient, RetryPolicy, SourceError
-from sme_pulse.storage import Lake, LakeError
-from sme_pulse.warehouse import WarehouseError, model_row_counts, query
+from sme_pulse.warehouse import model_row_counts, query
 
 log = logging.getLogger(__name__)
 
-EXTERNAL_DAG = "sme_pulse_external_data_sync"
-EXTERNAL_GOLD_TABLES = ("dim_location", "dim_macro_indicators")
 FRESHNESS_SOURCES = ("source:bronze_sales", "source:bronze_crm")
 SALES_TABLES = (
     "silver.stg_sales_load_manifest",
@@ -53,140 +43,15 @@ SALES_TABLES = (
 PROBLEM_STATUSES = ("rejected", "failed")
 
 
-class UpstreamMissingError(SmePulseError, RuntimeError):
-    """Something the sales models join to is not there yet; the message says what to run."""
-
-
-class StaleBronzeError(SmePulseError, RuntimeError):
-    """`dbt source freshness` found bronze older than its error threshold."""
-
-
-# Preflight -----------------------------------------------------------------------------
-
-
-def check_landing(settings: Settings) -> str:
-    """The landing area exists, and there is something to model (new files or past loads)."""
-    landing = LandingArea(settings.landing_uri, settings.s3)
-    landing.require_reachable()
-    files = len(landing.files())
-    if files == 0 and not any(Lake.from_settings(settings).list(MANIFEST_PREFIX)):
-        raise IngestError(
-            f"no sales exports in {settings.landing_uri} and none loaded before: drop the "
-            "shop's exports there (or generate some with `sme-pulse feeds generate`)"
-        )
-    return f"reachable: {settings.landing_uri} ({files} file(s))"
-
-
-def check_customer_api(settings: Settings) -> str:
-    """`GET /healthz` of the customer API answers (it needs no token)."""
-    # Gives up sooner than ingestion does: this only asks whether the API is there.
-    policy = RetryPolicy(max_attempts=min(3, settings.http_max_attempts), budget_s=30.0)
-    with JsonClient.from_settings("customer API", settings, policy=policy) as client:
-        document, url = client.get_json(f"{settings.customer_api_url}/healthz")
-    if not isinstance(document, dict) or document.get("status") != "ok":
-        raise SourceError(f"customer API: {url} answered {document!r}, not a healthy status")
-    return f"reachable: {url}"
-
-
-def check_external_gold(settings: Settings) -> str:
-    """gold.dim_location (with the reform rows) and gold.dim_macro_indicators exist."""
-    hint = f"run {EXTERNAL_DAG} first"
-    try:
-        found = {
-            name
-            for (name,) in query(
-                settings,
-                "select table_name from information_schema.tables where table_schema = 'gold'",
-            )
-        }
-        missing = [f"gold.{t}" for t in EXTERNAL_GOLD_TABLES if t not in found]
-        if missing:
-            raise UpstreamMissingError(f"{', '.join(missing)} missing: {hint}")
-        [(reformed,)] = query(
-            settings, "select count(*) from gold.dim_location where admin_version = 'v2'"
-        )
-    except WarehouseError as exc:
-        raise UpstreamMissingError(f"external gold tables unreadable ({exc}): {hint}") from exc
-    if not reformed:
-        raise UpstreamMissingError(
-            f"gold.dim_location has no post-reform provinces: {hint} (it builds them from "
-            "the reform seeds)"
-        )
-    return f"present: {', '.join(f'gold.{t}' for t in EXTERNAL_GOLD_TABLES)}"
-
-
-def run_preflight(
-    settings: Settings, checks: Mapping[str, Callable[[Settings], str]] | None = None
-) -> list[CheckResult]:
-    """Every check's result, failed ones included, so one run lists every broken dependency."""
-    checks = checks or {
-        "lake": check_lake,
-        "landing": check_landing,
-        "customer_api": check_customer_api,
-        "external_gold": check_external_gold,
-    }
-    results = []
-    for name, check in checks.items():
-        try:
-            results.append(CheckResult(name, True, check(settings)))
-        except (SourceError, LakeError, IngestError, UpstreamMissingError, OSError) as exc:
-            results.append(CheckResult(name, False, str(exc)))
-    return results
+# Preflight and freshness (the checks live in sme_pulse.checks) ------------------------
 
 
 def preflight() -> list[dict[str, object]]:
-    results = run_preflight(Settings.from_env())
-    require(results)
-    return [{"check": r.name, "ok": r.ok, "detail": r.detail} for r in results]
-
-
-# Freshness -----------------------------------------------------------------------------
-
-
-def _age_days(moment: datetime, now: datetime) -> float:
-    return (now - moment).total_seconds() / 86400
-
-
-def source_freshness(settings: Settings, now: datetime | None = None) -> dict[str, dict[str, Any]]:
-    """Are the sources still delivering? Newest landing export and last CRM extraction.
-
-    Informational: ingestion runs either way (it skips unchanged files itself and asks
-    the CRM only for changes), and the SLA on bronze is `dbt source freshness` after it.
-    """
-    now = now or datetime.now(UTC)
-    limit = settings.freshness_max_age_days
-    files = LandingArea(settings.landing_uri, settings.s3).files()
-    lake = Lake.from_settings(settings)
-    last_load = max((o.modified for o in lake.list(MANIFEST_PREFIX)), default=None)
-    report: dict[str, dict[str, Any]] = {}
-    if files:
-        newest = max(files, key=lambda o: o.modified)
-        age = _age_days(newest.modified, now)
-        waiting = sum(1 for o in files if last_load is None or o.modified > last_load)
-        report["sales"] = {
-            "fresh": age < limit,
-            "detail": f"{len(files)} landing file(s), newest {newest.key} is {age:.1f} days "
-            f"old (limit {limit}); {waiting} changed since the last load",
-        }
-    else:
-        report["sales"] = {"fresh": False, "detail": f"no file in {settings.landing_uri}"}
-    watermark = read_watermark(lake)
-    if watermark is None:
-        report["crm"] = {"fresh": False, "detail": "no extraction yet: the first one is full"}
-    else:
-        age = _age_days(watermark.written_at, now)
-        report["crm"] = {
-            "fresh": age < limit,
-            "detail": f"last extraction {age:.1f} days ago, customers updated since "
-            f"{watermark.updated_since.isoformat()} will be fetched",
-        }
-    for source, state in report.items():
-        log.log(logging.INFO if state["fresh"] else logging.WARNING, "%s: %s", source, state)
-    return report
+    return checks_preflight.verify(Settings.from_env(), checks_preflight.sales_checks)
 
 
 def check_freshness() -> dict[str, dict[str, Any]]:
-    return source_freshness(Settings.from_env())
+    return checks_freshness.sales_freshness(Settings.from_env())
 
 
 # Ingestion -----------------------------------------------------------------------------
@@ -232,46 +97,9 @@ def ingest_customers(run_id: str, run_date: datetime) -> dict[str, Any]:
     return compact_report(run_customer_ingestion(Settings.from_env(), run))
 
 
-# Bronze SLA ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceFreshness:
-    source: str
-    status: str
-    age_hours: float | None
-
-
-def dbt_source_freshness(settings: Settings) -> list[SourceFreshness]:
-    """`dbt source freshness` on the sales and CRM bronze sources, in process."""
-    result = dbt_invoke.invoke(settings, ["source", "freshness", "--select", *FRESHNESS_SOURCES])
-    if result is None:
-        raise StaleBronzeError("dbt source freshness returned no result")
-    return [
-        SourceFreshness(
-            source=f"{r.node.source_name}.{r.node.name}",
-            status=str(r.status),
-            age_hours=round(r.age / 3600, 2) if hasattr(r, "age") else None,
-        )
-        for r in result.results
-        if r.node.resource_type == "source"
-    ]
-
-
 def bronze_freshness() -> dict[str, dict[str, Any]]:
     """Bronze within its SLA (warn/error thresholds in the sources' yml); stale fails."""
-    checked = dbt_source_freshness(Settings.from_env())
-    report = {c.source: {"status": c.status, "age_hours": c.age_hours} for c in checked}
-    for source, state in report.items():
-        log.info("freshness %-30s %s", source, state)
-    stale = [c for c in checked if c.status not in ("pass", "warn")]
-    if stale:
-        raise StaleBronzeError(
-            "bronze past its error threshold or unreadable: "
-            + ", ".join(f"{c.source} ({c.status}, {c.age_hours} h)" for c in stale)
-            + "; check that exports still reach the landing area and the CRM extraction runs"
-        )
-    return report
+    return checks_freshness.require_bronze_fresh(Settings.from_env(), FRESHNESS_SOURCES)
 
 
 # Summary -------------------------------------------------------------------------------
