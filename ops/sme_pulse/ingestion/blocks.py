@@ -40,7 +40,7 @@ from sme_pulse.ingestion.readers import (
 )
 
 BLOCK_BYTES = 8 << 20
-ROWS_PER_BLOCK = 50_000
+ROWS_PER_BLOCK = 20_000
 
 
 @dataclass
