@@ -11,9 +11,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sme_pulse.feeds.generator import GeneratorConfig, GeneratorError, generate
-from sme_pulse.feeds.simulator import FaultPlan, SimulatorError, make_server
-
 feeds_app = typer.Typer(
     help="Synthetic sales exports and a CRM API simulator for demos and tests.",
     no_args_is_help=True,
@@ -49,6 +46,8 @@ def generate_command(
     max_lines: Annotated[int | None, typer.Option(help="Stop after this many lines.")] = None,
 ) -> None:
     """Write channel exports to OUT/landing and CRM customers to OUT/crm/customers.jsonl."""
+    from sme_pulse.feeds.generator import GeneratorConfig, GeneratorError, generate
+
     config = GeneratorConfig(
         customers=customers,
         seed=seed,
@@ -98,6 +97,8 @@ def serve_command(
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     token = os.environ.get(token_env, "").strip() or None
     try:
+        from sme_pulse.feeds.simulator import FaultPlan, SimulatorError, make_server
+
         plan = FaultPlan(
             rate_429=fault_rate_429,
             rate_5xx=fault_rate_5xx,

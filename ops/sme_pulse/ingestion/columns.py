@@ -89,23 +89,21 @@ def _strptime(text: pa.Array, fmt: str) -> pa.Array:
     return pc.strptime(text, format=fmt, unit="us", error_is_null=True)
 
 
-_YMD_HMS = (pc.year, pc.month, pc.day, pc.hour, pc.minute, pc.second)
-ISO_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
-DAY_FIRST_FIELDS = ((6, 10), (3, 5), (0, 2), (11, 13), (14, 16), (17, 19))
+ISO_DAY_SECOND = ((8, 10), (17, 19))
+DAY_FIRST_DAY_SECOND = ((0, 2), (17, 19))
 
 
 def _round_trips(
-    text: pa.Array, fields: tuple[tuple[int, int], ...], parsed_us: pa.Array
+    text: pa.Array, positions: tuple[tuple[int, int], tuple[int, int]], parsed_us: pa.Array
 ) -> pa.Array:
-    """Arrow's strptime rolls 30 February over into March and 10:60 into 11:00; Python
-    refuses both. Only a value whose parsed fields equal its written digits is real."""
+    """Arrow's strptime range-checks each field but rolls 30 February over into March and
+    second 60 into the next minute; Python refuses both. Only a value whose parsed day
+    and second equal its written digits is a real date and time."""
     moment = pc.cast(parsed_us, pa.timestamp("us"))
     ok = pc.is_valid(parsed_us)
-    for part, (start, stop) in zip(_YMD_HMS, fields, strict=True):
-        written = pc.cast(
-            pc.if_else(ok, pc.utf8_slice_codeunits(text, start, stop), "0"), pa.int64()
-        )
-        ok = pc.and_(ok, pc.equal(pc.cast(part(moment), pa.int64()), written))
+    for part, (start, stop) in zip((pc.day, pc.second), positions, strict=True):
+        digits = pc.if_else(ok, pc.utf8_slice_codeunits(text, start, stop), "0")
+        ok = pc.and_(ok, pc.equal(pc.cast(part(moment), pa.int64()), pc.cast(digits, pa.int64())))
     return fill(ok)
 
 
@@ -132,7 +130,7 @@ def parse_timestamp(text: pa.Array) -> tuple[pa.Array, pa.Array]:
         shift = pc.if_else(local, VN_OFFSET_US, pc.if_else(utc, 0, shift))
         known = pc.or_(local, pc.or_(utc, offset))
         parsed = pc.subtract(naive_us, shift)
-        ok = pc.and_(known, _round_trips(head, ISO_FIELDS, naive_us))
+        ok = pc.and_(known, _round_trips(head, ISO_DAY_SECOND, naive_us))
         result = pc.if_else(ok, parsed, result)
         sure = pc.or_(sure, ok)
     day_first = fill(pc.match_substring_regex(text, _DAY_FIRST))
@@ -140,7 +138,7 @@ def parse_timestamp(text: pa.Array) -> tuple[pa.Array, pa.Array]:
         parsed = pc.cast(
             pc.cast(_strptime(text, "%d/%m/%Y %H:%M:%S"), pa.timestamp("us")), pa.int64()
         )
-        ok = pc.and_(day_first, _round_trips(text, DAY_FIRST_FIELDS, parsed))
+        ok = pc.and_(day_first, _round_trips(text, DAY_FIRST_DAY_SECOND, parsed))
         result = pc.if_else(ok, pc.subtract(parsed, VN_OFFSET_US), result)
         sure = pc.or_(sure, ok)
     return pc.cast(result, TS), fill(sure)

@@ -21,9 +21,6 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any, Protocol
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-
 from sme_pulse.errors import SmePulseError
 from sme_pulse.ingestion.drift import ColumnSet, HeaderMapper
 from sme_pulse.ingestion.rules import Violation
@@ -135,6 +132,10 @@ class XlsxReader:
         self.delimiter: str | None = None
 
     def batches(self, size: int) -> Iterator[list[RawRow]]:
+        # openpyxl takes a fifth of a second to import; only workbooks need it.
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
         try:
             workbook = openpyxl.load_workbook(
                 io.BytesIO(self._payload), read_only=True, data_only=True

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import logging
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -54,6 +55,7 @@ from sme_pulse.storage import Lake, LakeError
 log = logging.getLogger(__name__)
 
 MAX_RAW_ORDER_ID = 200
+CHECKS_IN_FLIGHT = 2
 Source = CsvBlocks | RowBlocks
 
 
@@ -227,31 +229,49 @@ class _Loader:
         bronze: PartWriter,
         quarantine: PartWriter,
     ) -> int:
-        """Check block after block while the previous block's Parquet is encoded.
+        """Read, check and write blocks as a pipeline, in file order.
 
-        One writer thread encodes and compresses (Arrow releases the GIL) while this
-        thread parses and checks the next block; at most one block waits, so memory
-        stays bounded.
+        This thread reads (Arrow parses each block on every core); two threads check
+        blocks side by side (Arrow kernels release the GIL); one thread encodes and
+        compresses Parquet. At most `CHECKS_IN_FLIGHT` blocks wait, so memory stays
+        bounded whatever the file's size.
         """
 
-        def write(lines: pa.RecordBatch | None, rejected: pa.RecordBatch | None) -> None:
+        def check(block: Block) -> tuple[pa.RecordBatch | None, pa.RecordBatch | None]:
+            lines, rejects = self._check(block, constants)
+            rejected = _quarantine_batch(rejects, source.header, constants) if rejects else None
+            return lines, rejected
+
+        def write(batches: tuple[pa.RecordBatch | None, pa.RecordBatch | None]) -> None:
+            lines, rejected = batches
             if lines is not None:
                 bronze.write(lines)
             if rejected is not None:
                 quarantine.write(rejected)
 
         read = 0
-        pending: Future[None] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer") as writer:
+        checks: deque[Future[tuple[pa.RecordBatch | None, pa.RecordBatch | None]]] = deque()
+        written: Future[None] | None = None
+        with (
+            ThreadPoolExecutor(CHECKS_IN_FLIGHT, thread_name_prefix="check") as checkers,
+            ThreadPoolExecutor(1, thread_name_prefix="parquet-writer") as writer,
+        ):
+
+            def hand_over() -> Future[None]:
+                batches = checks.popleft().result()
+                if written is not None:
+                    written.result()
+                return writer.submit(write, batches)
+
             for block in source.blocks():
                 read += block.read
-                lines, rejects = self._check(block, constants)
-                rejected = _quarantine_batch(rejects, source.header, constants) if rejects else None
-                if pending is not None:
-                    pending.result()
-                pending = writer.submit(write, lines, rejected)
-            if pending is not None:
-                pending.result()
+                checks.append(checkers.submit(check, block))
+                if len(checks) >= CHECKS_IN_FLIGHT:
+                    written = hand_over()
+            while checks:
+                written = hand_over()
+            if written is not None:
+                written.result()
         return read
 
     def _check(
