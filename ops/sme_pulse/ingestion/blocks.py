@@ -82,28 +82,37 @@ def _as_text(value: object) -> tuple[str | None, bool]:
 
 
 def block_from_rows(rows: list[RawRow], names: Iterable[str]) -> Block:
-    """A block from rows a Python reader produced (JSON Lines, XLSX, awkward CSV)."""
-    names = tuple(names)
-    vector: list[RawRow] = []
-    extra: list[RawRow] = []
-    texts: list[tuple[str | None, ...]] = []
-    for row in rows:
-        if row.defect is not None:
-            extra.append(row)
+    """A block from rows a Python reader produced (JSON Lines, XLSX, awkward CSV).
+
+    Built column by column: a column of text (the usual case) goes to Arrow as it is;
+    a row with a value that does not read exactly as text goes to `extra`.
+    """
+    vector = [row for row in rows if row.defect is None]
+    extra = [row for row in rows if row.defect is not None]
+    columns: dict[str, list[str | None]] = {}
+    typed: set[int] = set()
+    for name in names:
+        values = [row.values.get(name) for row in vector]
+        kinds = set(map(type, values))
+        if kinds <= {str, type(None)}:
+            if kinds != {type(None)}:
+                columns[name] = values  # type: ignore[assignment]
             continue
-        converted = [_as_text(row.values.get(n)) for n in names]
-        if all(ok for _, ok in converted):
-            vector.append(row)
-            texts.append(tuple(text for text, _ in converted))
-        else:
-            extra.append(row)
-    columns = list(zip(*texts, strict=True)) if texts else [() for _ in names]
-    present = {n for row in vector for n in row.values}
+        texts = []
+        for i, value in enumerate(values):
+            text, exact = _as_text(value)
+            if not exact:
+                typed.add(i)
+            texts.append(text)
+        columns[name] = texts
+    if typed:
+        keep = [i for i in range(len(vector)) if i not in typed]
+        extra += [vector[i] for i in sorted(typed)]
+        vector = [vector[i] for i in keep]
+        columns = {name: [values[i] for i in keep] for name, values in columns.items()}
     return Block(
-        text={
-            n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True) if n in present
-        },
-        numbers=pa.array([r.number for r in vector], pa.int64()),
+        text={name: pa.array(values, pa.string()) for name, values in columns.items()},
+        numbers=pa.array([row.number for row in vector], pa.int64()),
         row=vector.__getitem__,
         extra=extra,
     )

@@ -92,6 +92,7 @@ class JsonLinesReader:
         self.mapper = HeaderMapper(columns)
         self.header: list[str] = []
         self.delimiter: str | None = None
+        self._mapped: dict[tuple[str, ...], list[str | None]] = {}
 
     def _row(self, number: int, line: str) -> RawRow:
         try:
@@ -102,8 +103,10 @@ class JsonLinesReader:
             kind = type(record).__name__
             defect = Violation("not_an_object", "", f"a JSON {kind}, not an object")
             return RawRow(number, {}, line, defect)
-        keys = list(record)
-        columns = self.mapper.observe(keys)
+        keys = tuple(record)
+        columns = self._mapped.get(keys)
+        if columns is None:  # records of one export share a handful of key sets
+            columns = self._mapped[keys] = self.mapper.observe(keys)
         values = {column: record[key] for key, column in zip(keys, columns, strict=True) if column}
         return RawRow(number, values, record)
 
