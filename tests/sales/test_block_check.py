@@ -15,7 +15,8 @@ import pytest
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.ingestion.admin_units import load_admin_units
 from sme_pulse.ingestion.blocks import CsvBlocks, RowBlocks
-from sme_pulse.ingestion.readers import JsonLinesReader, XlsxReader
+from sme_pulse.ingestion.json_blocks import JsonLinesBlocks
+from sme_pulse.ingestion.readers import XlsxReader
 from sme_pulse.sales.block_check import check_block
 from sme_pulse.sales.contract import COLUMNS, LINE_FIELDS, Validator
 
@@ -36,7 +37,7 @@ def _blocks(path: Path):
         return RowBlocks(XlsxReader(path.read_bytes(), COLUMNS), COLUMNS).blocks()
     stream = path.open("rb")
     if path.suffix == ".jsonl":
-        return RowBlocks(JsonLinesReader(stream, "utf-8", COLUMNS), COLUMNS).blocks()
+        return JsonLinesBlocks(stream, "utf-8", COLUMNS, block_bytes=4096).blocks()
     return CsvBlocks(stream, "utf-8-sig", COLUMNS, block_bytes=4096).blocks()
 
 

@@ -136,6 +136,21 @@ def utf8_chunks(stream: IO[bytes], encoding: str, size: int) -> Iterator[bytes]:
         yield tail.encode("utf-8")
 
 
+def line_buffers(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """UTF-8 buffers that end at a line end (the last one at the end of the file)."""
+    rest = b""
+    for chunk in chunks:
+        buffer = rest + chunk
+        cut = buffer.rfind(b"\n") + 1
+        if cut == 0:
+            rest = buffer
+            continue
+        yield buffer[:cut]
+        rest = buffer[cut:]
+    if rest:
+        yield rest
+
+
 def _line_end(data: bytes) -> int:
     """Length of the first line including its terminator ('\\n', '\\r' or '\\r\\n')."""
     ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
@@ -163,22 +178,8 @@ class CsvBlocks:
         self.header: list[str] = []
         self.delimiter: str | None = None
 
-    def _buffers(self) -> Iterator[bytes]:
-        """UTF-8 buffers that end at a line end (the last one at the end of the file)."""
-        rest = b""
-        for chunk in self._chunks:
-            buffer = rest + chunk
-            cut = buffer.rfind(b"\n") + 1
-            if cut == 0:
-                rest = buffer
-                continue
-            yield buffer[:cut]
-            rest = buffer[cut:]
-        if rest:
-            yield rest
-
     def blocks(self) -> Iterator[Block]:
-        buffers = self._buffers()
+        buffers = line_buffers(self._chunks)
         first = next(buffers, b"")
         head = _line_end(first)
         first_line = first[:head].decode("utf-8")
@@ -272,7 +273,7 @@ class CsvBlocks:
 
     def _row_by_row(self, buffers: Iterator[bytes], first_line: int) -> Iterator[Block]:
         """The rest of the file through Python's csv module (quoted line breaks)."""
-        stream = io.TextIOWrapper(_BytesIterIO(buffers), encoding="utf-8", newline="")
+        stream = io.TextIOWrapper(BytesIterIO(buffers), encoding="utf-8", newline="")
         reader = csv.reader(stream, delimiter=self.delimiter)
         names = [c for c, _ in self._positions]
         start = first_line
@@ -310,7 +311,7 @@ class RowBlocks:
             yield block_from_rows(batch, self._names)
 
 
-class _BytesIterIO(io.RawIOBase):
+class BytesIterIO(io.RawIOBase):
     """A readable raw stream over an iterator of byte strings."""
 
     def __init__(self, parts: Iterator[bytes]) -> None:

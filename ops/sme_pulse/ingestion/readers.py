@@ -84,17 +84,21 @@ def tabular_row(
     return RawRow(number, values, cells, defect)
 
 
-class JsonLinesReader:
-    """One JSON object per line; each record may carry its own set of keys."""
+class JsonRecords:
+    """Turns one JSON Lines line into a raw row; each record may carry its own keys."""
 
-    def __init__(self, stream: IO[bytes], encoding: str, columns: ColumnSet) -> None:
-        self._text = io.TextIOWrapper(stream, encoding=encoding, newline=None)  # type: ignore[arg-type]
+    def __init__(self, columns: ColumnSet) -> None:
         self.mapper = HeaderMapper(columns)
-        self.header: list[str] = []
-        self.delimiter: str | None = None
         self._mapped: dict[tuple[str, ...], list[str | None]] = {}
 
-    def _row(self, number: int, line: str) -> RawRow:
+    def columns_of(self, keys: tuple[str, ...]) -> list[str | None]:
+        """Contract column per key; records of one export share a handful of key sets."""
+        columns = self._mapped.get(keys)
+        if columns is None:
+            columns = self._mapped[keys] = self.mapper.observe(keys)
+        return columns
+
+    def row(self, number: int, line: str) -> RawRow:
         try:
             record = json.loads(line)
         except ValueError as exc:
@@ -104,25 +108,17 @@ class JsonLinesReader:
             defect = Violation("not_an_object", "", f"a JSON {kind}, not an object")
             return RawRow(number, {}, line, defect)
         keys = tuple(record)
-        columns = self._mapped.get(keys)
-        if columns is None:  # records of one export share a handful of key sets
-            columns = self._mapped[keys] = self.mapper.observe(keys)
+        columns = self.columns_of(keys)
         values = {column: record[key] for key, column in zip(keys, columns, strict=True) if column}
         return RawRow(number, values, record)
 
-    def batches(self, size: int) -> Iterator[list[RawRow]]:
-        batch: list[RawRow] = []
-        for number, line in enumerate(self._text, start=1):
-            text = line.strip()
-            if not text:
-                continue
-            batch.append(self._row(number, text))
-            if len(batch) >= size:
-                yield batch
-                batch = []
-        self.header = self.mapper.drift().header
-        if batch:
-            yield batch
+
+def json_lines(text: IO[str], records: JsonRecords, first: int = 1) -> Iterator[RawRow]:
+    """Every non-blank line of `text` as a raw row, numbered from `first`."""
+    for number, line in enumerate(text, start=first):
+        stripped = line.strip()
+        if stripped:
+            yield records.row(number, stripped)
 
 
 class XlsxReader:

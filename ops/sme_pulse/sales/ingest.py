@@ -32,8 +32,9 @@ import pyarrow.compute as pc
 from sme_pulse.config import Settings
 from sme_pulse.ingestion.admin_units import load_admin_units
 from sme_pulse.ingestion.blocks import Block, CsvBlocks, RowBlocks
+from sme_pulse.ingestion.json_blocks import JsonLinesBlocks
 from sme_pulse.ingestion.parts import ROWS_PER_PART, PartWriter, delete_other_parts
-from sme_pulse.ingestion.readers import JsonLinesReader, RawRow, ReadError, XlsxReader, raw_record
+from sme_pulse.ingestion.readers import RawRow, ReadError, XlsxReader, raw_record
 from sme_pulse.ingestion.report import FileReport, FileStatus, IngestReport
 from sme_pulse.ingestion.rules import Violation, raw_record_json, reason_of
 from sme_pulse.ingestion.values import clean_text
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 
 MAX_RAW_ORDER_ID = 200
 CHECKS_IN_FLIGHT = 2
-Source = CsvBlocks | RowBlocks
+Source = CsvBlocks | JsonLinesBlocks | RowBlocks
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ class _Loader:
         encoding = profile.encoding or "utf-8"
         if fmt == "csv":
             return CsvBlocks(stream, encoding, COLUMNS)
-        return RowBlocks(JsonLinesReader(stream, encoding, COLUMNS), COLUMNS)
+        return JsonLinesBlocks(stream, encoding, COLUMNS)
 
     def _stream(
         self,
