@@ -52,3 +52,32 @@ def test_bad_configuration_exits_2(set_env: object) -> None:
     result = runner.invoke(app, ["preflight"])
     assert result.exit_code == 2
     assert "SOURCE_MODE must be 'live' or 'replay'" in result.stderr
+
+
+@pytest.mark.unit
+def test_bronze_ddl_prints_the_statements_that_register_bronze(set_env: object) -> None:
+    from sme_pulse.bronze.trino_ddl import statements
+
+    set_env(LAKE_URI="s3://sme-lake")  # type: ignore[operator]
+    result = runner.invoke(app, ["bronze", "ddl"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == statements("s3://sme-lake")
+
+
+@pytest.mark.unit
+def test_bronze_register_off_trino_touches_nothing(set_env: object) -> None:
+    set_env(DBT_TARGET="duckdb")  # type: ignore[operator]
+    result = runner.invoke(app, ["bronze", "register", "--dry-run"])
+    assert result.exit_code == 0
+    assert "nothing to register: duckdb reads bronze in place" in result.output
+
+
+@pytest.mark.unit
+def test_the_sales_dags_checks_run_from_the_cli(tmp_path: Path, set_env: object) -> None:
+    set_env(SME_PULSE_HOME=str(tmp_path), CUSTOMER_API_URL="http://127.0.0.1:9")  # type: ignore[operator]
+    result = runner.invoke(app, ["preflight", "--dag", "sales"])
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert all(name in line for name in ("landing:", "customer_api:", "external_gold:"))
+    fresh = runner.invoke(app, ["freshness", "--dag", "sales"])
+    assert fresh.exit_code == 0 and "no extraction yet" in fresh.stdout

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from sme_pulse import runs
-from sme_pulse.checks.preflight import PreflightError
 from sme_pulse.config import ConfigError, Settings
+from sme_pulse.errors import SmePulseError
 from sme_pulse.feeds.cli import feeds_app
-from sme_pulse.ingestion.report import IngestError, IngestReport
-from sme_pulse.sources.http import SourceError
-from sme_pulse.storage import LakeError
+
+if TYPE_CHECKING:
+    from sme_pulse.ingestion.report import IngestReport
 
 app = typer.Typer(help="SME Pulse lakehouse operations.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Land one source in bronze.", no_args_is_help=True)
@@ -23,15 +23,20 @@ trino_local_app = typer.Typer(
     help="Trino, a Hive metastore and an S3 stand-in on this machine, without Docker.",
     no_args_is_help=True,
 )
+bronze_app = typer.Typer(
+    help="The bronze tables as the warehouse sees them (declared in sme_pulse.bronze).",
+    no_args_is_help=True,
+)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(stack_app, name="stack")
 app.add_typer(trino_local_app, name="trino-local")
+app.add_typer(bronze_app, name="bronze")
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
 
-KNOWN_FAILURES = (ConfigError, SourceError, LakeError, PreflightError, IngestError)
+KNOWN_FAILURES = (SmePulseError,)
 
 RunId = Annotated[str | None, typer.Option(help="Run id recorded in the lineage columns.")]
 IngestDate = Annotated[
@@ -60,6 +65,8 @@ def _print_written(written: dict[str, int]) -> None:
 @ingest_app.command("world-bank")
 def ingest_world_bank(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
     """World Bank indicators for the configured country and years."""
+    from sme_pulse import runs
+
     settings = _settings()
     try:
         _print_written(runs.ingest_world_bank(settings, runs.run_context(run_id, ingest_date)))
@@ -70,6 +77,8 @@ def ingest_world_bank(run_id: RunId = None, ingest_date: IngestDate = None) -> N
 @ingest_app.command("provinces")
 def ingest_provinces(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
     """Vietnam provinces and districts (API v1) or provinces and wards (v2)."""
+    from sme_pulse import runs
+
     settings = _settings()
     try:
         _print_written(runs.ingest_provinces(settings, runs.run_context(run_id, ingest_date)))
@@ -89,6 +98,7 @@ def _print_report(report: IngestReport) -> None:
 @ingest_app.command("sales")
 def ingest_sales(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
     """Sales exports (CSV, JSON Lines, XLSX) from the landing area (LANDING_URI)."""
+    from sme_pulse import runs
     from sme_pulse.sales import ingest_sales as run_sales
 
     settings = _settings()
@@ -102,6 +112,7 @@ def ingest_sales(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
 @ingest_app.command("customers")
 def ingest_customers(run_id: RunId = None, ingest_date: IngestDate = None) -> None:
     """Customers changed since the last watermark, from the CRM API (CUSTOMER_API_URL)."""
+    from sme_pulse import runs
     from sme_pulse.crm import ingest_customers as run_customers
 
     settings = _settings()
@@ -123,12 +134,27 @@ def stack_smoke() -> None:
         raise _fail(exc) from exc
 
 
+class DagName(StrEnum):
+    external = "external"
+    sales = "sales"
+
+
+Dag = Annotated[
+    DagName, typer.Option(help="Which DAG: external (public sources) or sales (exports, CRM).")
+]
+
+
 @app.command()
-def preflight() -> None:
-    """Check that the lake is writable and the sources answer (recordings, in replay)."""
+def preflight(dag: Dag = DagName.external) -> None:
+    """The checks a DAG's `preflight` task runs: every broken dependency, at once."""
+    from sme_pulse.checks import preflight as preflight_checks
+
     settings = _settings()
+    checks = (
+        preflight_checks.sales_checks if dag is DagName.sales else preflight_checks.external_checks
+    )
     try:
-        results = runs.verify_external_sources(settings)
+        results = preflight_checks.verify(settings, checks)
     except KNOWN_FAILURES as exc:
         raise _fail(exc) from exc
     for result in results:
@@ -138,11 +164,18 @@ def preflight() -> None:
 @app.command()
 def freshness(
     strict: Annotated[bool, typer.Option(help="Exit 1 when any source is stale.")] = False,
+    dag: Dag = DagName.external,
 ) -> None:
-    """Age of the newest bronze file per external source."""
+    """What the DAG's freshness task reports: bronze age (external), exports and CRM (sales)."""
+    from sme_pulse import runs
+    from sme_pulse.checks import freshness as freshness_checks
+
     settings = _settings()
     try:
-        report = runs.external_freshness(settings)
+        if dag is DagName.sales:
+            report = freshness_checks.sales_freshness(settings)
+        else:
+            report = runs.external_freshness(settings)
     except KNOWN_FAILURES as exc:
         raise _fail(exc) from exc
     table = Table("source", "fresh", "detail")
@@ -176,6 +209,39 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run on the warehouse."
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     console.print(table)
+
+
+@bronze_app.command("ddl")
+def bronze_ddl() -> None:
+    """The Trino statements that register bronze from nothing, one per line (LAKE_URI)."""
+    from sme_pulse.bronze.trino_ddl import statements
+
+    for statement in statements(_settings().lake_uri):
+        typer.echo(statement)
+
+
+@bronze_app.command("register")
+def bronze_register(
+    dry_run: Annotated[
+        bool, typer.Option(help="Compare with Trino and print the plan; change nothing.")
+    ] = False,
+) -> None:
+    """Create, update and partition-sync hive.bronze on Trino: the DAGs' `register_bronze`."""
+    from sme_pulse.bronze.registration import register_on_trino
+
+    settings = _settings()
+    if settings.dbt_target != "trino":
+        console.print(f"nothing to register: {settings.dbt_target} reads bronze in place")
+        return
+    try:
+        plan = register_on_trino(settings, dry_run=dry_run)
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+    for line in plan.lines():
+        typer.echo(line)
+    if dry_run:
+        for statement in plan.statements:
+            typer.echo(statement)
 
 
 @trino_local_app.command("up")

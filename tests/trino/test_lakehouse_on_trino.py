@@ -21,6 +21,8 @@ from typing import Any
 import duckdb
 import pyarrow.fs as pafs
 import pytest
+from sme_pulse.bronze import BRONZE_TABLES
+from sme_pulse.bronze.trino_ddl import column_types
 from sme_pulse.config import REPO_ROOT, Settings
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.orchestration import dbt_invoke
@@ -258,6 +260,17 @@ def test_bronze_partitions_are_the_lake_folders(
             for (value,) in lakehouse.rows(f'select {key} from hive.bronze."{table}$partitions"')
         }
         assert registered == folders, f"{table}: metastore {registered} != lake {folders}"
+
+
+def test_bronze_tables_are_their_declaration(second_run: Round, lakehouse: TrinoLakehouse) -> None:
+    """The DAGs' `register_bronze` made every declared table with its declared columns."""
+    for table in BRONZE_TABLES:
+        columns = lakehouse.rows(
+            "select column_name, data_type from hive.information_schema.columns "
+            f"where table_schema = 'bronze' and table_name = '{table.name}' "
+            "order by ordinal_position"
+        )
+        assert columns == list(column_types(table).items()), table.name
 
 
 def test_third_run_adds_exactly_the_new_export(

@@ -1,4 +1,5 @@
-"""dbt commands the DAGs run outside Cosmos's model tasks, in process (dbtRunner).
+"""What the DAGs run around Cosmos's model tasks: dbt commands, in process (dbtRunner),
+and the bronze registration the models need first.
 
 Build output goes to a temporary folder: dbt/target holds the manifest Cosmos renders the
 DAGs from and must not change under a running scheduler.
@@ -56,12 +57,16 @@ def invoke(settings: Settings, args: list[str]) -> Any:
 def register_bronze(settings: Settings) -> str:
     """Register bronze and discover its partitions once per DAG run, before any model.
 
-    On Trino, bronze is Hive external tables over the lake (macro `register_bronze_tables`);
-    doing it here rather than in an on-run-start hook keeps it out of every Cosmos task,
-    where ~35 parallel invocations repeated the same DDL and partition listings.
-    DuckDB reads bronze in place and needs nothing.
+    On Trino, bronze is Hive external tables over the lake, generated from the one
+    declaration in `sme_pulse.bronze` and reconciled with what the metastore holds (see
+    `sme_pulse.bronze.registration`); the statements go straight to Trino on the `trino`
+    target's connection, no dbt involved. Doing it here rather than in an on-run-start
+    hook keeps it out of every Cosmos task, where ~35 parallel invocations repeated the
+    same DDL and partition listings. DuckDB reads bronze in place and needs nothing.
     """
     if settings.dbt_target != "trino":
         return f"nothing to register: {settings.dbt_target} reads bronze in place"
-    invoke(settings, ["run-operation", "register_bronze_tables"])
+    from sme_pulse.bronze.registration import register_on_trino
+
+    register_on_trino(settings)
     return f"bronze registered in hive.bronze over {settings.lake_uri}/bronze"

@@ -51,9 +51,10 @@ because bronze is fresh, so the dbt layers always run.
 
 REGISTER_BRONZE = """
 Makes bronze visible to the warehouse, once per run and before any model: on Trino it
-creates the Hive external tables over the lake and discovers their new partitions
-(`dbt run-operation register_bronze_tables`); DuckDB reads bronze in place, so there it
-does nothing.
+brings the Hive external tables over the lake in line with their declaration in
+`sme_pulse.bronze` (creates missing tables, adds new columns, recreates changed ones) and
+discovers their new partitions (`sme-pulse bronze register` does the same by hand);
+DuckDB reads bronze in place, so there it does nothing.
 """
 
 SUMMARY = """

@@ -36,6 +36,11 @@ class RunContext:
         }
 
 
+def bronze_prefix(source: str, dataset: str) -> str:
+    """A dataset's folder under the lake root: what the warehouse's bronze table reads."""
+    return f"bronze/{source}/{dataset}"
+
+
 def bronze_key(source: str, dataset: str, ingest_date: str) -> str:
     """The one key layout of bronze, identical on a folder and on S3."""
-    return f"bronze/{source}/{dataset}/ingest_date={ingest_date}/part-0.parquet"
+    return f"{bronze_prefix(source, dataset)}/ingest_date={ingest_date}/part-0.parquet"

@@ -20,12 +20,19 @@ import pyarrow as pa
 
 from sme_pulse.config import Settings
 from sme_pulse.sources.http import JsonClient, SourceError
-from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext, bronze_key
+from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext, bronze_key, bronze_prefix
 from sme_pulse.sources.replay import Route, transport_for
 from sme_pulse.storage import Lake
 
 SOURCE = "vn_provinces"
 ApiVersion = Literal["v1", "v2"]
+
+# Dataset names under bronze/vn_provinces/; v2's datasets carry the suffix `_v2`.
+PROVINCES = "provinces"
+DISTRICTS = "districts"
+WARDS = "wards"
+PROVINCES_PREFIX = bronze_prefix(SOURCE, PROVINCES)
+DISTRICTS_PREFIX = bronze_prefix(SOURCE, DISTRICTS)
 
 PROVINCE_SCHEMA = pa.schema(
     [
@@ -176,11 +183,12 @@ def collect(
         document, url = client.get_json(api_url(settings.provinces_api_url), {"depth": 2})
     hierarchy = parse(document, version)
     lineage = run.lineage(SOURCE, url)
-    child_schema = DISTRICT_SCHEMA if hierarchy.child_level == "district" else WARD_SCHEMA
+    districts = hierarchy.child_level == "district"
+    child, child_schema = (DISTRICTS, DISTRICT_SCHEMA) if districts else (WARDS, WARD_SCHEMA)
     suffix = "" if version == "v1" else "_v2"
     return {
-        f"provinces{suffix}": _table(hierarchy.provinces, PROVINCE_SCHEMA, lineage),
-        f"{hierarchy.child_level}s{suffix}": _table(hierarchy.children, child_schema, lineage),
+        f"{PROVINCES}{suffix}": _table(hierarchy.provinces, PROVINCE_SCHEMA, lineage),
+        f"{child}{suffix}": _table(hierarchy.children, child_schema, lineage),
     }
 
 

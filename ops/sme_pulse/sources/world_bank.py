@@ -18,12 +18,13 @@ import pyarrow as pa
 
 from sme_pulse.config import Settings
 from sme_pulse.sources.http import JsonClient, SourceError
-from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext, bronze_key
+from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext, bronze_key, bronze_prefix
 from sme_pulse.sources.replay import Route, transport_for
 from sme_pulse.storage import Lake
 
 SOURCE = "world_bank"
 DATASET = "indicators"
+INDICATORS_PREFIX = bronze_prefix(SOURCE, DATASET)
 PER_PAGE = 100
 MAX_PAGES = 100
 
