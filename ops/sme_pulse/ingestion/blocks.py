@@ -173,7 +173,6 @@ class CsvBlocks:
         self, stream: IO[bytes], encoding: str, columns: ColumnSet, block_bytes: int = BLOCK_BYTES
     ) -> None:
         self._chunks = utf8_chunks(stream, encoding, block_bytes)
-        self._block_bytes = block_bytes
         self.mapper = HeaderMapper(columns)
         self.header: list[str] = []
         self.delimiter: str | None = None

@@ -74,7 +74,6 @@ SOURCE = "sales"
 
 CHANNELS = ("pos", "shopee", "lazada", "tiktok_shop", "website")
 STATUSES = ("completed", "cancelled", "refunded", "pending")
-CURRENCIES = ("VND",)
 PAYMENT_METHODS = ("cash", "card", "bank_transfer", "e_wallet", "cod")
 
 EARLIEST_ORDER = datetime(2000, 1, 1, tzinfo=UTC)
