@@ -39,7 +39,7 @@ from sme_pulse.ingestion.readers import (
     tabular_row,
 )
 
-BLOCK_BYTES = 8 << 20
+BLOCK_BYTES = 4 << 20
 ROWS_PER_BLOCK = 20_000
 
 
@@ -251,7 +251,9 @@ class CsvBlocks:
         kept = [i for i in range(lines) if i not in skipped] if skipped else None
         offsets = pa.array(kept, pa.int64()) if kept is not None else pa.arange(0, lines)
         numbers = pc.add(offsets, first_line)
-        blank = functools.reduce(pc.and_, [pc.equal(c, "") for c in table.columns])
+        blank = pc.equal(table.column(0), "")
+        if pc.any(blank).as_py():
+            blank = functools.reduce(pc.and_, [pc.equal(c, "") for c in table.columns])
         if pc.any(blank).as_py():
             keep = pc.invert(blank)
             table = table.filter(keep)

@@ -64,6 +64,12 @@ def clean_text(raw: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
+def empty_to_null(raw: pa.Array) -> pa.Array:
+    """Empty values as null, nothing trimmed: for columns read with anchored patterns, where
+    a value with spaces around it is simply not `sure` and goes to the row parser."""
+    return pc.if_else(pc.equal(raw, ""), pa.scalar(None, pa.string()), raw)
+
+
 def too_long(text: pa.Array, limit: int) -> pa.Array:
     return fill(pc.greater(pc.utf8_length(text), limit))
 
@@ -72,7 +78,7 @@ def parse_int(text: pa.Array, *, grouped: bool = False) -> tuple[pa.Array, pa.Ar
     """Whole numbers written as plain digits (or grouped by '.' or ',' when `grouped`)."""
     digits = text
     sure = fill(pc.match_substring_regex(text, _PLAIN_INT))
-    if grouped:
+    if grouped and not pc.all(pc.or_(sure, pc.is_null(text))).as_py():
         for sep, pattern in _GROUPED.items():
             match = fill(pc.match_substring_regex(text, pattern))
             if pc.any(match).as_py():

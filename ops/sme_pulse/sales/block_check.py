@@ -20,7 +20,7 @@ from sme_pulse.ingestion import columns as col
 from sme_pulse.ingestion.admin_units import REFORM_DATE, AdminUnits
 from sme_pulse.ingestion.blocks import Block
 from sme_pulse.ingestion.rules import MAX_TEXT, read_code
-from sme_pulse.ingestion.values import ascii_key
+from sme_pulse.ingestion.values import ascii_key, clean_text
 from sme_pulse.sales.contract import (
     CHANNEL_ALIASES,
     EARLIEST_ORDER,
@@ -64,7 +64,8 @@ class _Rules:
 
 def _alias(aliases: dict[str, str]) -> object:
     def lookup(raw: str | None) -> tuple[str | None, bool]:
-        value = aliases.get(ascii_key(raw)) if raw is not None else None
+        text = clean_text(raw)
+        value = aliases.get(ascii_key(text)) if text is not None else None
         return value, value is not None
 
     return lookup
@@ -84,10 +85,10 @@ def check_block(block: Block, units: AdminUnits, latest: datetime) -> BlockCheck
     rules.need(pc.is_valid(text["order_id"]))
     rules.need(pc.is_valid(text["sku"]))
 
-    line_no, sure = col.parse_int(col.clean_text(block.column("line_no")))
+    line_no, sure = col.parse_int(col.empty_to_null(block.column("line_no")))
     rules.need(pc.and_(sure, _in_range(line_no, 1, MAX_LINE_NO)))
 
-    order_ts, sure = col.parse_timestamp(col.clean_text(block.column("order_ts")))
+    order_ts, sure = col.parse_timestamp(col.empty_to_null(block.column("order_ts")))
     earliest, last = col.instant(EARLIEST_ORDER), col.instant(latest)
     rules.need(
         pc.and_(sure, pc.and_(pc.greater_equal(order_ts, earliest), pc.less_equal(order_ts, last)))
@@ -96,17 +97,13 @@ def check_block(block: Block, units: AdminUnits, latest: datetime) -> BlockCheck
     reformed = col.fill(pc.greater_equal(day, pa.scalar(REFORM_DATE, pa.date32())))
     version = pc.if_else(reformed, "v2", "v1")
 
-    channel, sure = col.map_unique(
-        col.clean_text(block.column("channel")), _alias(CHANNEL_ALIASES), pa.string()
-    )
+    channel, sure = col.map_unique(block.column("channel"), _alias(CHANNEL_ALIASES), pa.string())
     rules.need(sure)
-    status, sure = col.map_unique(
-        col.clean_text(block.column("status")), _alias(STATUS_ALIASES), pa.string()
-    )
+    status, sure = col.map_unique(block.column("status"), _alias(STATUS_ALIASES), pa.string())
     rules.need(sure)
 
     province, _ = col.map_unique(
-        col.clean_text(block.column("province_code")),
+        block.column("province_code"),
         lambda v: (read_code(v, 2), True),
         pa.string(),
     )
@@ -114,7 +111,7 @@ def check_block(block: Block, units: AdminUnits, latest: datetime) -> BlockCheck
     new = pc.is_in(province, pa.array(list(units.new_provinces), pa.string()))
     rules.need(pc.or_(pc.is_null(province), pc.if_else(reformed, new, old)))
     district, _ = col.map_unique(
-        col.clean_text(block.column("district_code")),
+        block.column("district_code"),
         lambda v: (read_code(v, 3), True),
         pa.string(),
     )
@@ -124,11 +121,11 @@ def check_block(block: Block, units: AdminUnits, latest: datetime) -> BlockCheck
     district_ok = pc.and_(pc.invert(reformed), col.fill(pc.equal(owner, province)))
     rules.need(pc.or_(pc.is_null(district), district_ok))
 
-    quantity, sure = col.parse_int(col.clean_text(block.column("quantity")))
+    quantity, sure = col.parse_int(col.empty_to_null(block.column("quantity")))
     rules.need(pc.and_(sure, _in_range(quantity, 1, MAX_QUANTITY)))
     amounts = {}
     for name in ("unit_price_vnd", "discount_vnd", "line_total_vnd"):
-        raw = col.clean_text(block.column(name))
+        raw = col.empty_to_null(block.column(name))
         amounts[name], sure = col.parse_int(raw, grouped=True)
         sure = pc.and_(sure, pc.less_equal(amounts[name], MAX_AMOUNT_VND))
         rules.need(sure if name == "unit_price_vnd" else pc.or_(pc.is_null(raw), sure))
@@ -140,8 +137,8 @@ def check_block(block: Block, units: AdminUnits, latest: datetime) -> BlockCheck
     rules.need(pc.or_(pc.is_null(given), pc.equal(given, net)))
 
     currency, sure = col.map_unique(
-        col.clean_text(block.column("currency")),
-        lambda v: (currency_of(v), currency_of(v) is not None),
+        block.column("currency"),
+        lambda v: (currency_of(clean_text(v)), currency_of(clean_text(v)) is not None),
         pa.string(),
     )
     rules.need(sure)
