@@ -35,11 +35,7 @@ from sme_pulse.ingestion.drift import ColumnSet
 from sme_pulse.ingestion.readers import JsonRecords, RawRow, json_lines
 
 TEXT_TYPES = ("VARCHAR", "BIGINT", "UBIGINT", "NULL")
-_KEY_SETS = """
-    select keys, min(i) as first
-    from (select i, json_keys(line) as keys from objects)
-    group by keys order by first
-"""
+_KEY_SETS = "select keys, min(i) as first from objects group by keys order by first"
 
 
 def _path(key: str) -> str:
@@ -92,8 +88,9 @@ class JsonLinesBlocks:
         table = pa.table({"i": pc.add(kept, first), "line": text.take(kept)})
         con.register("block_lines", table)
         con.execute(
-            "create or replace temp view objects as select i, line from "
-            "(select * from block_lines where json_valid(line)) where json_type(line) = 'OBJECT'"
+            "create or replace temp table objects as select i, line, json_keys(line) as keys "
+            "from (select * from block_lines where json_valid(line)) "
+            "where json_type(line) = 'OBJECT'"
         )
         key_sets = [tuple(keys) for keys, _ in con.execute(_KEY_SETS).fetchall()]
         usable = [keys for keys in key_sets if len(set(keys)) == len(keys)]
@@ -162,7 +159,7 @@ class JsonLinesBlocks:
             with parsed as (
                 select i, {set_id} as set_id,
                        json_extract_string(line, {paths}) as v, json_type(line, {paths}) as t
-                from (select i, line, json_keys(line) as keys from objects)
+                from objects
             )
             select i, {text_only} as text_only{"".join(", " + v for v in values)}
             from parsed order by i
