@@ -1,6 +1,7 @@
-"""JSON Lines in blocks: DuckDB's JSON functions over Arrow, Python's json for the rest.
+"""JSON Lines in blocks: Arrow's JSON reader, DuckDB's JSON functions, Python's json.
 
-Parsing a million records with Python's `json` costs seconds, so each block of lines goes
+Parsing a million records with Python's `json` costs seconds. A block of uniform
+objects (the usual export) is parsed by Arrow's JSON reader. Any other block goes
 to DuckDB (in memory, over the Arrow array, no copy) which finds the valid objects, their
 key sets and every contract value with its JSON type. A value arrives as text exactly
 when it is a JSON string, an integer or null; a record with any other value (a float, a
@@ -20,6 +21,7 @@ from typing import IO
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from sme_pulse.ingestion.blocks import (
     BLOCK_BYTES,
@@ -54,6 +56,7 @@ class JsonLinesBlocks:
     ) -> None:
         self._chunks = utf8_chunks(stream, encoding, block_bytes)
         self._names = columns.names
+        self._columns = columns
         self._records = JsonRecords(columns)
         self.mapper = self._records.mapper
         self.delimiter: str | None = None
@@ -86,6 +89,59 @@ class JsonLinesBlocks:
         text = pc.utf8_trim(pa.array(lines, pa.binary()).cast(pa.string()), PY_WHITESPACE)
         kept = pc.indices_nonzero(pc.not_equal(text, ""))
         table = pa.table({"i": pc.add(kept, first), "line": text.take(kept)})
+        return self._arrow_block(table) or self._duckdb_block(con, table)
+
+    def _arrow_block(self, table: pa.Table) -> Block | None:
+        """Arrow's JSON reader, when the block is uniform enough for it to be exact.
+
+        It parses a block in a fraction of DuckDB's time but only where every line is an
+        object with distinct keys and each key keeps one JSON type across the block, and
+        no two keys of the block name the same contract column. Otherwise: None.
+        """
+        if not table.num_rows:
+            return None
+        payload = "\n".join(table["line"].to_pylist()).encode("utf-8")
+        try:
+            parsed = pj.read_json(io.BytesIO(payload))
+        except pa.ArrowInvalid:
+            return None
+        if parsed.num_rows != table.num_rows:
+            return None
+        keys = tuple(parsed.column_names)
+        canonical = [self._columns.canonical(key) for key in keys]
+        named = [c for c in canonical if c is not None]
+        if len(named) != len(set(named)):
+            return None
+        mapped = self._records.columns_of(keys)
+        typed = pa.array([False] * parsed.num_rows)
+        columns: dict[str, pa.Array] = {}
+        for key, column in zip(keys, mapped, strict=True):
+            if column is None:
+                continue
+            values = parsed[key].combine_chunks()
+            if (
+                pa.types.is_string(values.type)
+                or pa.types.is_null(values.type)
+                or pa.types.is_int64(values.type)
+            ):
+                columns[column] = values.cast(pa.string())
+            else:
+                typed = pc.or_(typed, values.is_valid())
+        numbers = table["i"].combine_chunks()
+        lines = table["line"]
+        exact = pc.invert(typed)
+        by_row = pc.indices_nonzero(typed).to_pylist()
+        extra = [self._records.row(numbers[i].as_py(), lines[i].as_py()) for i in by_row]
+        if by_row:
+            columns = {name: values.filter(exact) for name, values in columns.items()}
+            numbers, lines = numbers.filter(exact), lines.filter(exact)
+
+        def row(i: int) -> RawRow:
+            return self._records.row(numbers[i].as_py(), lines[i].as_py())
+
+        return Block(columns, numbers, row, extra)
+
+    def _duckdb_block(self, con: duckdb.DuckDBPyConnection, table: pa.Table) -> Block:
         con.register("block_lines", table)
         con.execute(
             "create or replace temp table objects as select i, line, json_keys(line) as keys "
