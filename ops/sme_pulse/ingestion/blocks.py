@@ -234,8 +234,8 @@ class CsvBlocks:
 
     def _parse(self, data: bytes, first_line: int) -> tuple[Block, int] | None:
         """The block and its physical line count, or None when lines and rows disagree."""
-        if data.count(b'"') % 2:
-            return None  # cut inside a quoted value, or quotes used loosely
+        if self._defect is not None or data.count(b'"') % 2:
+            return None  # a rejected header, or cut inside a quoted value
         lines = _physical_lines(data)
         try:
             table, invalid = self._read(data, threads=True)
@@ -244,8 +244,6 @@ class CsvBlocks:
         except pa.ArrowInvalid:
             return None
         if table.num_rows + len(invalid) != lines or any(n is None for n, _ in invalid):
-            return None
-        if self._defect is not None:
             return None
         skipped = {number - 1 for number, _ in invalid}
         kept = [i for i in range(lines) if i not in skipped] if skipped else None
