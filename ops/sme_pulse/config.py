@@ -19,6 +19,9 @@ from typing import Literal
 from sme_pulse.errors import SmePulseError
 
 SourceMode = Literal["live", "replay"]
+DbtExecution = Literal["watcher", "local", "build"]
+DBT_EXECUTIONS: tuple[DbtExecution, ...] = ("watcher", "local", "build")
+"""How Cosmos runs a dbt layer; `sme_pulse.orchestration.dbt_groups` says what each costs."""
 
 # In a checkout (and the editable install `make` creates) the dbt project sits beside ops/.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +32,13 @@ DEFAULT_WB_YEARS = 11
 
 class ConfigError(SmePulseError, ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+def _dbt_execution(env: Mapping[str, str]) -> DbtExecution:
+    value = env.get("DBT_EXECUTION", "").strip().lower() or "watcher"
+    if value not in DBT_EXECUTIONS:
+        raise ConfigError(f"DBT_EXECUTION must be one of {', '.join(DBT_EXECUTIONS)}, got {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def _encoding(env: Mapping[str, str], name: str) -> str:
@@ -194,6 +204,7 @@ class Settings:
     task_retries: int
     task_retry_delay_s: float
     dbt_target: str
+    dbt_execution: DbtExecution
     trino: TrinoSettings
     operator: OperatorSettings
     dbt_project_dir: Path
@@ -263,6 +274,7 @@ class Settings:
             task_retries=_int(env, "TASK_RETRIES", 3),
             task_retry_delay_s=_float(env, "TASK_RETRY_DELAY_SECONDS", 60.0),
             dbt_target=env.get("DBT_TARGET", "").strip() or "duckdb",
+            dbt_execution=_dbt_execution(env),
             trino=TrinoSettings(
                 host=env.get("TRINO_HOST", "").strip() or "localhost",
                 port=_int(env, "TRINO_PORT", 8080),

@@ -35,17 +35,21 @@ def test_freshness_report_covers_both_sources(tmp_path: Path) -> None:
     assert not any(state["fresh"] for state in report.values())
 
 
-def test_dbt_results_count_the_last_attempt_of_test_tasks() -> None:
+def test_dbt_results_count_each_tests_last_line() -> None:
     log = "\n".join(
         [
-            "[DAG TEST] starting task_id=dbt_silver.stg_a.run map_index=-1",
-            "Done. PASS=1 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=1",
+            "[DAG TEST] starting task_id=dbt_silver.dbt_producer_watcher map_index=-1",
+            "21:07:41  1 of 9 OK created sql table model silver.stg_a .... [OK in 0.25s]",
+            "21:07:41  2 of 9 PASS not_null_stg_a_id ........ [PASS in 0.26s]",
+            "21:07:41  3 of 9 FAIL 2 unique_stg_a_id ......... [FAIL 2 in 0.26s]",
+            "21:07:41  4 of 9 WARN 1 accepted_values_stg_a_kind ... [WARN 1 in 0.1s]",
+            "21:07:41  5 of 9 ERROR creating sql table model silver.stg_b ... [ERROR in 0.1s]",
+            "21:07:41  6 of 9 SKIP test not_null_stg_b_id ........ [SKIP]",
+            "21:07:41  7 of 9 ERROR relationships_stg_c_a_id ..... [ERROR in 0.1s]",
+            "21:07:41  8 of 9 ERROR loading seed file silver.codes ... [ERROR in 0.1s]",
+            "21:07:41  9 of 9 SKIP relation silver.stg_d ......... [SKIP]",
             "[DAG TEST] starting task_id=dbt_silver.stg_a.test map_index=-1",
-            "Done. PASS=3 WARN=0 ERROR=1 SKIP=0 NO-OP=0 TOTAL=4",
-            "[DAG TEST] starting task_id=dbt_silver.stg_a.test map_index=-1",
-            "Done. PASS=4 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=4",
-            "[DAG TEST] starting task_id=dbt_gold.dim_b.test map_index=-1",
-            "Done. PASS=2 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=3",
+            "21:08:00  1 of 1 PASS unique_stg_a_id ........ [PASS in 0.05s]",
         ]
     )
-    assert dbt_test_results(log) == {"pass": 6, "warn": 1}
+    assert dbt_test_results(log) == {"pass": 2, "warn": 1, "skip": 1, "error": 1}

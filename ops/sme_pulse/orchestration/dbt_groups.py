@@ -1,10 +1,24 @@
 """Cosmos task groups for one dbt layer, configured the same way in every DAG.
 
 Cosmos renders from the manifest `make` builds (LoadMode.DBT_MANIFEST), so parsing a DAG
-never starts dbt. Each model becomes a run task followed by its tests, in process
-(dbtRunner) rather than a dbt subprocess per task. On DuckDB every
-dbt task joins the one-slot pool `duckdb_writer`, because DuckDB allows a single writing
-process at a time; on Trino the pool is the default one.
+never starts dbt. Every dbt invocation runs in process (dbtRunner), never as a subprocess.
+How a layer runs is `DBT_EXECUTION` (docs/benchmarks.md has the measured comparison):
+
+- `watcher` (default): one `dbt build` per layer, in the layer's `dbt_producer_watcher`
+  task, with a task per model and per model's tests that reports that node's result. One
+  dbt start-up per layer instead of one per task: most of a small model's task time was
+  dbt loading the project, writing artifacts and Cosmos tidying up after it, not the
+  model. dbt build runs each model's tests before its children, so a failing test still
+  stops everything downstream. The producer comes first in the group: `airflow dags test`
+  runs one task at a time in no set order, and a model task that started before its
+  producer would wait for it forever. It is not retried: Cosmos skips a producer's retry,
+  which would skip the layer's tasks as if they had nothing to do.
+- `local`: a `dbt run` task then a `dbt test` task per model.
+- `build`: one `dbt build` task per model (its run and its tests).
+
+On DuckDB every task that opens the warehouse joins the one-slot pool `duckdb_writer`,
+because DuckDB allows a single writing process at a time; in `watcher` that is only the
+producer (the model tasks read XCom). On Trino the pool is the default one.
 """
 
 from __future__ import annotations
@@ -13,6 +27,7 @@ from typing import Any
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import (
+    PRODUCER_WATCHER_TASK_ID,
     ExecutionMode,
     InvocationMode,
     LoadMode,
@@ -31,8 +46,11 @@ def warehouse_pool(settings: Settings) -> dict[str, str]:
 
 
 def dbt_layer(group_id: str, select: list[str], settings: Settings, **kwargs: Any) -> DbtTaskGroup:
-    operator_args: dict[str, Any] = {"install_deps": False, **warehouse_pool(settings)}
-    return DbtTaskGroup(
+    watcher = settings.dbt_execution == "watcher"
+    operator_args: dict[str, Any] = {"install_deps": False}
+    if not watcher:
+        operator_args.update(warehouse_pool(settings))
+    group = DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
             dbt_project_path=settings.dbt_project_dir,
@@ -46,18 +64,32 @@ def dbt_layer(group_id: str, select: list[str], settings: Settings, **kwargs: An
             profiles_yml_filepath=settings.dbt_profiles_dir / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
             # A test that also reads a downstream model (a relationship into gold, the
             # YoY check) runs with that model's task, once all its parents exist.
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
+            setup_operator_args={"retries": 0, **warehouse_pool(settings)} if watcher else None,
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=select,
-            test_behavior=TestBehavior.AFTER_EACH,
+            test_behavior=(
+                TestBehavior.BUILD if settings.dbt_execution == "build" else TestBehavior.AFTER_EACH
+            ),
             enable_mock_profile=False,
         ),
         operator_args=operator_args,
         **kwargs,
     )
+    if watcher:
+        _producer_first(group)
+    return group
+
+
+def _producer_first(group: DbtTaskGroup) -> None:
+    """Put the layer's `dbt build` task upstream of every other task of the layer."""
+    producer = group.children[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    for root in list(group.get_roots()):
+        if root is not producer:
+            producer >> root

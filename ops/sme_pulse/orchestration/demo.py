@@ -39,8 +39,19 @@ from sme_pulse.warehouse import bronze_row_counts, model_row_counts, query
 DEMO_DAGS = ("sme_pulse_external_data_sync", "sme_pulse_sales_sync")
 DEMO_SHOP = GeneratorConfig(customers=400, seed=42)
 """Big enough for every chart to say something, small enough for a demo under 90 s."""
-TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
-DBT_DONE = re.compile(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)")
+TEST_RESULT = re.compile(
+    r"\b\d+ of \d+ (PASS|WARN \d+|FAIL \d+|SKIP test|ERROR(?! creating| loading| snapshotting)) (\S+)"
+)
+
+
+SLOWEST_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class TaskTiming:
+    task_id: str
+    state: str
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -48,10 +59,23 @@ class DagOutcome:
     dag_id: str
     state: str
     wall_s: float
-    task_states: Counter[str]
+    """`airflow dags test` from process start to exit: start-up and parsing included."""
+    run_s: float
+    """The DAG run alone, from Airflow's record of it."""
+    tasks: list[TaskTiming]
     dbt_tests: Counter[str]
-    failed_tasks: list[str]
     log_path: Path
+
+    @property
+    def task_states(self) -> Counter[str]:
+        return Counter(t.state for t in self.tasks)
+
+    @property
+    def failed_tasks(self) -> list[str]:
+        return sorted(t.task_id for t in self.tasks if t.state in ("failed", "upstream_failed"))
+
+    def slowest(self, n: int = SLOWEST_SHOWN) -> list[TaskTiming]:
+        return sorted(self.tasks, key=lambda t: t.seconds, reverse=True)[:n]
 
 
 def run_dag(dag_id: str, settings: Settings, env: Mapping[str, str] | None = None) -> DagOutcome:
@@ -69,39 +93,40 @@ def run_dag(dag_id: str, settings: Settings, env: Mapping[str, str] | None = Non
             check=False,
         )
     wall = time.monotonic() - started
-    state, tasks = _latest_run(dag_id)
+    state, run_s, tasks = _latest_run(dag_id)
     return DagOutcome(
         dag_id=dag_id,
         state=state,
         wall_s=wall,
-        task_states=Counter(tasks.values()),
+        run_s=run_s,
+        tasks=tasks,
         dbt_tests=dbt_test_results(log_path.read_text(errors="replace")),
-        failed_tasks=sorted(t for t, s in tasks.items() if s in ("failed", "upstream_failed")),
         log_path=log_path,
     )
 
 
 def dbt_test_results(log: str) -> Counter[str]:
-    """Sum dbt's closing `Done. PASS=..` lines of the test tasks in a `dags test` log.
+    """Count dbt's result line of each data test in a `dags test` log, by outcome.
 
-    The last attempt of a task wins, so a test that failed and then passed on retry
-    counts once, as passed.
+    dbt prints one line per finished node, whichever task ran it (a model's test task,
+    a per-model `dbt build`, or a layer's `dbt build`), e.g. `3 of 6 PASS not_null_x`,
+    `FAIL 2 unique_y`, `ERROR z`, `SKIP test w`. A test's last line wins, so one that
+    failed and then passed on retry counts once, as passed.
     """
-    per_task: dict[str, Counter[str]] = {}
-    task = None
+    outcome: dict[str, str] = {}
     for line in log.splitlines():
-        if started := TASK_START.search(line):
-            task = started.group(1)
-            continue
-        if task and task.endswith(".test") and (done := DBT_DONE.search(line)):
-            per_task[task] = Counter(
-                dict(zip(("pass", "warn", "error", "skip"), map(int, done.groups()), strict=True))
-            )
-    return sum(per_task.values(), Counter())
+        if found := TEST_RESULT.search(line):
+            status, name = found.groups()
+            outcome[name] = status.split()[0].lower()
+    return Counter(outcome.values())
 
 
-def _latest_run(dag_id: str) -> tuple[str, dict[str, str]]:
-    """State of the newest run of `dag_id` and of each of its tasks, from Airflow's DB."""
+def _seconds(start: Any, end: Any) -> float:
+    return (end - start).total_seconds() if start and end else 0.0
+
+
+def _latest_run(dag_id: str) -> tuple[str, float, list[TaskTiming]]:
+    """State and duration of the newest run of `dag_id` and of each of its tasks."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
@@ -112,26 +137,38 @@ def _latest_run(dag_id: str) -> tuple[str, dict[str, str]]:
             select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.start_date.desc())
         ).first()
         if run is None:
-            return "not run", {}
+            return "not run", 0.0, []
         tis = session.scalars(
             select(TaskInstance).where(
                 TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id
             )
         ).all()
-        return str(run.state), {ti.task_id: str(ti.state) for ti in tis}
+        return (
+            str(run.state),
+            _seconds(run.start_date, run.end_date),
+            [TaskTiming(ti.task_id, str(ti.state), _seconds(ti.start_date, ti.end_date)) for ti in tis],
+        )
 
 
 def print_summary(console: Console, settings: Settings, outcomes: list[DagOutcome]) -> None:
-    runs = Table("DAG", "state", "wall time", "tasks", "dbt tests", title="DAG runs")
+    runs = Table(
+        "DAG", "state", "wall time", "of which the run", "tasks", "dbt tests", title="DAG runs"
+    )
     for o in outcomes:
         runs.add_row(
             o.dag_id,
             o.state,
             f"{o.wall_s:.1f} s",
+            f"{o.run_s:.1f} s",
             ", ".join(f"{n} {s}" for s, n in sorted(o.task_states.items())),
             ", ".join(f"{n} {s}" for s, n in o.dbt_tests.items()) or "none",
         )
     console.print(runs)
+    slowest = Table("DAG", "task", "state", "time", title=f"Slowest {SLOWEST_SHOWN} tasks per DAG")
+    for o in outcomes:
+        for t in o.slowest():
+            slowest.add_row(o.dag_id, t.task_id, t.state, f"{t.seconds:.2f} s")
+    console.print(slowest)
 
     bronze = Table("bronze dataset", "files", "rows", title=f"Bronze ({settings.lake_uri})")
     for dataset, counts in bronze_row_counts(Lake.from_settings(settings)).items():

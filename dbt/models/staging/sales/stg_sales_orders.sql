@@ -7,17 +7,49 @@
 
     `customer_ref_key` identifies the customer reference the order carries (CRM id, email,
     phone as normalised at ingestion); int_customers_unified resolves it to a customer.
-    Orders with none of the three (walk-in sales) have no reference. -#}
+    Orders with none of the three (walk-in sales) have no reference.
 
+    Incremental: an order's lines change only through a load of a file that holds it, so
+    a daily run recomputes the orders of the files loaded since the last run and
+    replaces just those. After a corrected export it recomputes every order, as
+    stg_sales_order_lines does, and the post-hook deletes orders left with no line.
+    `--full-refresh` rebuilds all. -#}
+{{ config(
+    materialized="incremental",
+    unique_key="order_id",
+    incremental_strategy=("merge" if target.type == "trino" else "delete+insert"),
+    on_schema_change="fail",
+    post_hook=["{{ delete_orders_without_lines() }}"],
+) }}
+
+{% set daily = is_incremental() and not corrected_since_last_run() %}
+{% if daily %}
+with touched as (
+
+    select distinct bronze_lines.order_id
+    from {{ source("bronze_sales", "order_lines") }} as bronze_lines
+    inner join {{ source("bronze_sales", "load_manifest") }} as manifest
+        on manifest.source_file = bronze_lines.source_file
+    where manifest.loaded_at > (select max(loaded_at) from {{ this }})
+
+),
+
+lines as (
+{% else %}
 with lines as (
+{% endif %}
 
     select
-        *,
+        current_lines.*,
         row_number() over (
-            partition by order_id
-            order by loaded_at desc, line_no
+            partition by current_lines.order_id
+            order by current_lines.loaded_at desc, current_lines.line_no
         ) as header_rank
-    from {{ ref("stg_sales_order_lines") }}
+    from {{ ref("stg_sales_order_lines") }} as current_lines
+    {% if daily %}
+    inner join touched
+        on touched.order_id = current_lines.order_id
+    {% endif %}
 
 ),
 
