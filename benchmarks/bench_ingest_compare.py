@@ -58,6 +58,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from doc_sections import write_section
+
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"
 PLOT = REPO / "docs" / "benchmarks.svg"
@@ -907,10 +909,7 @@ def render(
     by_key = {j.contender: j for j in first}  # the largest size each contender ran at
     cmd = " ".join(shlex.quote(_rel(a)) for a in [_rel(sys.executable), _rel(__file__), *argv])
     out = [
-        "# Benchmarks: sales ingestion against pandas and dlt",
-        "",
-        "<!-- Written by `make bench` (benchmarks/bench_ingest_compare.py); edits are lost "
-        "on the next run. -->",
+        "## Sales ingestion against pandas and dlt",
         "",
         "SME Pulse lands a sales export in bronze (validated order lines as Parquet, rejected "
         "lines in quarantine, a load manifest). This page times that against the script "
@@ -920,7 +919,7 @@ def render(
         "",
         "![rows/s and peak RSS per contender and size](benchmarks.svg)",
         "",
-        "## Targets",
+        "### Targets",
         "",
         "Reported, not asserted: the run succeeds either way. A figure written `n x` is the "
         "other contender's wall time ÷ SME Pulse's (CSV) wall time, the median over pairs of "
@@ -928,7 +927,7 @@ def render(
         "",
         *targets(results, opts),
         "",
-        "## Results",
+        "### Results",
         "",
         f"Each contender ran once as a warm-up (not counted), then {opts.repeats} times in "
         "rotating order. Wall time is the median of those runs; rows/s is lines in ÷ median "
@@ -939,7 +938,7 @@ def render(
     ]
     for result in results:
         title = f"{result.lines:,} lines" if result.lines else "0 lines: start-up"
-        out += [f"### {title}", "", *size_table(result, results), ""]
+        out += [f"#### {title}", "", *size_table(result, results), ""]
         if not result.lines:
             out += [
                 "A header-only file: what each contender costs before it reads a line "
@@ -952,7 +951,7 @@ def render(
         if result.notes or result.skipped:
             out.append("")
     out += [
-        "## What was run",
+        "### What was run",
         "",
         "```bash",
         "make bench" + (f" BENCH_ARGS={shlex.quote(shlex.join(argv))}" if argv else ""),
@@ -1023,7 +1022,7 @@ def render(
         "- **SME Pulse** reports read / loaded / quarantined itself; pandas and dlt rows out "
         "are the row counts of the Parquet they wrote.",
         "",
-        "## Machine",
+        "### Machine",
         "",
         "| | |",
         "| --- | --- |",
@@ -1102,7 +1101,7 @@ def main() -> None:
     elapsed = opts.budget_s - budget.left()
     opts.plot.parent.mkdir(parents=True, exist_ok=True)
     plot(results, opts.plot)
-    opts.doc.write_text(render(results, data, opts, sys.argv[1:], elapsed, load_at_start) + "\n")
+    write_section("ingest", render(results, data, opts, sys.argv[1:], elapsed, load_at_start), opts.doc)
     print("\n" + "\n".join(targets(results, opts)))
     print(f"\nwrote {_rel(str(opts.doc))} and {_rel(str(opts.plot))} in {elapsed / 60:.1f} min")
 

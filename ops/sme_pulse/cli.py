@@ -187,6 +187,18 @@ def freshness(
 
 
 @app.command()
+def manifest() -> None:
+    """Parse the dbt project into dbt/target with the settings the tasks use (`make` runs
+    it): the manifest Cosmos renders the DAGs from, and dbt's parse state for the tasks."""
+    from sme_pulse.orchestration.dbt_invoke import parse_project
+
+    try:
+        console.print(f"dbt manifest: {parse_project(_settings())}")
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
 def demo() -> None:
     """Run the DAGs with `airflow dags test` (replay data) and print what they produced."""
     from sme_pulse.orchestration import demo as demo_run

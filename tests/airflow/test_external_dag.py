@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import duckdb
 import pytest
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from airflow.models import DagBag
 from airflow.sdk import CronTriggerTimetable
 
 from .conftest import AirflowHome, run_state
 
 DAG_ID = "sme_pulse_external_data_sync"
+LAYERS = ("dbt_silver_external", "dbt_gold_external")
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +41,10 @@ def test_schedule_and_run_policy(dag) -> None:
 @pytest.mark.integration
 def test_every_task_retries_with_backoff(dag) -> None:
     for task in dag.tasks:
+        if task.task_id.endswith(f".{PRODUCER_WATCHER_TASK_ID}"):
+            # A layer's `dbt build` is not retried (sme_pulse.orchestration.dbt_groups).
+            assert task.retries == 0, task.task_id
+            continue
         assert task.retries >= 2, task.task_id
         assert task.retry_exponential_backoff, task.task_id
         assert task.max_retry_delay == timedelta(minutes=30), task.task_id
@@ -63,10 +69,14 @@ def test_flow_and_task_groups(dag) -> None:
     assert dag.get_task("ingestion_complete").trigger_rule == "none_failed"
     # Bronze is registered once per run, after ingestion and before any model.
     assert upstream["register_bronze"] == {"ingestion_complete"}
-    silver_roots = [t for t in ids if t.startswith("dbt_silver_external.") and t.endswith(".run")]
-    assert all("register_bronze" in upstream[t] for t in silver_roots)
-    gold_runs = [t for t in ids if t.startswith("dbt_gold_external.") and t.endswith(".run")]
-    assert all(any(u.startswith("dbt_silver_external.") for u in upstream[t]) for t in gold_runs)
+    # Each layer is one `dbt build` (its producer task) that every model task waits for.
+    silver, gold = (f"{layer}.{PRODUCER_WATCHER_TASK_ID}" for layer in LAYERS)
+    assert upstream[silver] == {"register_bronze"}
+    assert upstream[gold] and all(u.startswith(f"{LAYERS[0]}.") for u in upstream[gold])
+    for layer, producer in zip(LAYERS, (silver, gold), strict=True):
+        model_tasks = {t for t in ids if t.startswith(f"{layer}.") and t != producer}
+        after = dag.get_task(producer).get_flat_relative_ids(upstream=False)
+        assert model_tasks and model_tasks <= after, layer
     assert upstream["log_summary"] and all(
         u.startswith("dbt_gold_external.") for u in upstream["log_summary"]
     )
@@ -74,9 +84,13 @@ def test_flow_and_task_groups(dag) -> None:
 
 @pytest.mark.integration
 def test_warehouse_writers_share_one_slot(dag) -> None:
+    """The layers' `dbt build` and the summary open the warehouse; model tasks read XCom."""
     for task in dag.tasks:
-        if task.task_id.startswith("dbt_") or task.task_id == "log_summary":
+        writes = task.task_id.endswith(PRODUCER_WATCHER_TASK_ID) or task.task_id == "log_summary"
+        if writes:
             assert task.pool == "duckdb_writer", task.task_id
+        elif task.task_id.startswith("dbt_"):
+            assert task.pool != "duckdb_writer", task.task_id
 
 
 @pytest.mark.integration

@@ -67,9 +67,18 @@ def dbt_layer(group_id: str, select: list[str], settings: Settings, **kwargs: An
             execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
             # A test that also reads a downstream model (a relationship into gold, the
-            # YoY check) runs with that model's task, once all its parents exist.
+            # YoY check) runs with that model's layer, once all its parents exist. Cosmos
+            # passes this to the model tasks only: the producer needs it too.
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
-            setup_operator_args={"retries": 0, **warehouse_pool(settings)} if watcher else None,
+            setup_operator_args=(
+                {
+                    "retries": 0,
+                    "indirect_selection": TestIndirectSelection.BUILDABLE.value,
+                    **warehouse_pool(settings),
+                }
+                if watcher
+                else None
+            ),
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,

@@ -2,19 +2,24 @@
 and the bronze registration the models need first.
 
 Build output goes to a temporary folder: dbt/target holds the manifest Cosmos renders the
-DAGs from and must not change under a running scheduler.
+DAGs from and must not change under a running scheduler. The folder starts with a copy of
+the parse state `make manifest` left there, so dbt re-parses only what changed since (as
+Cosmos does for its tasks) instead of the whole project: about 2 s less per invocation.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from sme_pulse.config import Settings
+
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 @contextlib.contextmanager
@@ -32,26 +37,44 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def invoke(settings: Settings, args: list[str]) -> Any:
-    """`dbt <args>` on the configured target; raises what dbt raised, returns its result."""
+def _run(settings: Settings, args: list[str], target: Path, logs: Path) -> Any:
     from dbt.cli.main import dbtRunner
 
-    with tempfile.TemporaryDirectory(prefix="sme-pulse-dbt-") as tmp:
-        full = [
-            *args,
-            "--project-dir", str(settings.dbt_project_dir),
-            "--profiles-dir", str(settings.dbt_profiles_dir),
-            "--target", settings.dbt_target,
-            "--target-path", str(Path(tmp) / "target"),
-            "--log-path", str(Path(tmp) / "logs"),
-        ]  # fmt: skip
-        with environment(settings.dbt_env()):
-            result = dbtRunner().invoke(full)
+    full = [
+        *args,
+        "--project-dir", str(settings.dbt_project_dir),
+        "--profiles-dir", str(settings.dbt_profiles_dir),
+        "--target", settings.dbt_target,
+        "--target-path", str(target),
+        "--log-path", str(logs),
+    ]  # fmt: skip
+    with environment(settings.dbt_env()):
+        result = dbtRunner().invoke(full)
     if result.exception is not None:
         raise result.exception
     if not result.success:
         raise RuntimeError(f"dbt {' '.join(args)} failed on target {settings.dbt_target}")
     return result.result
+
+
+def invoke(settings: Settings, args: list[str]) -> Any:
+    """`dbt <args>` on the configured target; raises what dbt raised, returns its result."""
+    with tempfile.TemporaryDirectory(prefix="sme-pulse-dbt-") as tmp:
+        target = Path(tmp) / "target"
+        target.mkdir()
+        parsed = settings.dbt_project_dir / "target" / PARTIAL_PARSE
+        if parsed.is_file():
+            shutil.copyfile(parsed, target / PARTIAL_PARSE)
+        return _run(settings, args, target, Path(tmp) / "logs")
+
+
+def parse_project(settings: Settings) -> Path:
+    """`dbt parse` into the project's target folder: the manifest Cosmos renders the DAGs
+    from, and a parse state made with the settings every task runs dbt with, so that
+    Cosmos's tasks and `invoke` re-parse only what changed. Returns the manifest."""
+    target = settings.dbt_project_dir / "target"
+    _run(settings, ["parse", "--quiet"], target, settings.dbt_project_dir / "logs")
+    return target / "manifest.json"
 
 
 def register_bronze(settings: Settings) -> str:
