@@ -17,6 +17,7 @@ shops are cached under SME_PULSE_HOME/bench/data; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from doc_sections import write_section
@@ -164,7 +165,7 @@ def render(builds: list[Build], sizes: list[int]) -> str:
     growth = [
         f"{later.wall_s / earlier.wall_s:.1f}x the time for {later.lines / earlier.lines:.0f}x "
         f"the lines ({earlier.lines:,} → {later.lines:,})"
-        for earlier, later in zip(full, full[1:], strict=False)
+        for earlier, later in itertools.pairwise(full)
     ]
     out = [
         "## dbt at scale (DuckDB)",

@@ -1101,7 +1101,8 @@ def main() -> None:
     elapsed = opts.budget_s - budget.left()
     opts.plot.parent.mkdir(parents=True, exist_ok=True)
     plot(results, opts.plot)
-    write_section("ingest", render(results, data, opts, sys.argv[1:], elapsed, load_at_start), opts.doc)
+    page = render(results, data, opts, sys.argv[1:], elapsed, load_at_start)
+    write_section("ingest", page, opts.doc)
     print("\n" + "\n".join(targets(results, opts)))
     print(f"\nwrote {_rel(str(opts.doc))} and {_rel(str(opts.plot))} in {elapsed / 60:.1f} min")
 

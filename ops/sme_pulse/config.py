@@ -37,7 +37,8 @@ class ConfigError(SmePulseError, ValueError):
 def _dbt_execution(env: Mapping[str, str]) -> DbtExecution:
     value = env.get("DBT_EXECUTION", "").strip().lower() or "watcher"
     if value not in DBT_EXECUTIONS:
-        raise ConfigError(f"DBT_EXECUTION must be one of {', '.join(DBT_EXECUTIONS)}, got {value!r}")
+        choices = ", ".join(DBT_EXECUTIONS)
+        raise ConfigError(f"DBT_EXECUTION must be one of {choices}, got {value!r}")
     return value  # type: ignore[return-value]
 
 

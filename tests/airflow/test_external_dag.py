@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import duckdb
 import pytest
-from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from airflow.models import DagBag
 from airflow.sdk import CronTriggerTimetable
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 
 from .conftest import AirflowHome, run_state
 

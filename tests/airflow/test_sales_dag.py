@@ -10,9 +10,9 @@ import duckdb
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
-from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from airflow.models import DagBag
 from airflow.sdk import AssetOrTimeSchedule
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.feeds.simulator import start_server
 from sme_pulse.orchestration.assets import EXTERNAL_GOLD

@@ -40,7 +40,8 @@ DEMO_DAGS = ("sme_pulse_external_data_sync", "sme_pulse_sales_sync")
 DEMO_SHOP = GeneratorConfig(customers=400, seed=42)
 """Big enough for every chart to say something, small enough for a demo under 90 s."""
 TEST_RESULT = re.compile(
-    r"\b\d+ of \d+ (PASS|WARN \d+|FAIL \d+|SKIP test|ERROR(?! creating| loading| snapshotting)) (\S+)"
+    r"\b\d+ of \d+ "
+    r"(PASS|WARN \d+|FAIL \d+|SKIP test|ERROR(?! creating| loading| snapshotting)) (\S+)"
 )
 
 
@@ -146,7 +147,10 @@ def _latest_run(dag_id: str) -> tuple[str, float, list[TaskTiming]]:
         return (
             str(run.state),
             _seconds(run.start_date, run.end_date),
-            [TaskTiming(ti.task_id, str(ti.state), _seconds(ti.start_date, ti.end_date)) for ti in tis],
+            [
+                TaskTiming(ti.task_id, str(ti.state), _seconds(ti.start_date, ti.end_date))
+                for ti in tis
+            ],
         )
 
 
