@@ -33,6 +33,7 @@ export AIRFLOW__USAGE_DATA_COLLECTION__ENABLED := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 # See docker-compose.yml: the dbt layers' `dbt build` is not retried, so no XCom backup.
 export AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY := False
+export AIRFLOW__COSMOS__ENABLE_ORJSON_PARSER := True
 export DBT_PROJECT_DIR := $(DBT_DIR)
 export DBT_PROFILES_DIR := $(DBT_DIR)
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)

@@ -22,6 +22,7 @@ os.environ.update(
         "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
+        "AIRFLOW__COSMOS__ENABLE_ORJSON_PARSER": "True",
         "DO_NOT_TRACK": "1",
         "SCARF_ANALYTICS": "false",
         "DBT_PROJECT_DIR": str(REPO / "dbt"),

@@ -19,8 +19,8 @@ from typing import Literal
 from sme_pulse.errors import SmePulseError
 
 SourceMode = Literal["live", "replay"]
-DbtExecution = Literal["watcher", "local", "build"]
-DBT_EXECUTIONS: tuple[DbtExecution, ...] = ("watcher", "local", "build")
+DbtExecution = Literal["build", "watcher", "local"]
+DBT_EXECUTIONS: tuple[DbtExecution, ...] = ("build", "watcher", "local")
 """How Cosmos runs a dbt layer; `sme_pulse.orchestration.dbt_groups` says what each costs."""
 
 # In a checkout (and the editable install `make` creates) the dbt project sits beside ops/.
@@ -35,7 +35,7 @@ class ConfigError(SmePulseError, ValueError):
 
 
 def _dbt_execution(env: Mapping[str, str]) -> DbtExecution:
-    value = env.get("DBT_EXECUTION", "").strip().lower() or "watcher"
+    value = env.get("DBT_EXECUTION", "").strip().lower() or DBT_EXECUTIONS[0]
     if value not in DBT_EXECUTIONS:
         choices = ", ".join(DBT_EXECUTIONS)
         raise ConfigError(f"DBT_EXECUTION must be one of {choices}, got {value!r}")

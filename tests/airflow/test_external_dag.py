@@ -8,7 +8,6 @@ import duckdb
 import pytest
 from airflow.models import DagBag
 from airflow.sdk import CronTriggerTimetable
-from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 
 from .conftest import AirflowHome, run_state
 
@@ -41,10 +40,6 @@ def test_schedule_and_run_policy(dag) -> None:
 @pytest.mark.integration
 def test_every_task_retries_with_backoff(dag) -> None:
     for task in dag.tasks:
-        if task.task_id.endswith(f".{PRODUCER_WATCHER_TASK_ID}"):
-            # A layer's `dbt build` is not retried (sme_pulse.orchestration.dbt_groups).
-            assert task.retries == 0, task.task_id
-            continue
         assert task.retries >= 2, task.task_id
         assert task.retry_exponential_backoff, task.task_id
         assert task.max_retry_delay == timedelta(minutes=30), task.task_id
@@ -57,8 +52,10 @@ def test_flow_and_task_groups(dag) -> None:
         "verify_external_sources", "check_data_freshness",
         "ingest_external_data.ingest_world_bank", "ingest_external_data.ingest_vn_provinces",
         "ingestion_complete", "register_bronze", "log_summary",
-        "dbt_silver_external.stg_wb_indicators.run", "dbt_silver_external.stg_wb_indicators.test",
-        "dbt_gold_external.dim_macro_indicators.run", "dbt_gold_external.dim_location.test",
+        "dbt_silver_external.stg_wb_indicators_model_build",
+        "dbt_silver_external.vn_provinces_2025_seed_build",
+        "dbt_gold_external.dim_macro_indicators_model_build",
+        "dbt_gold_external.dim_location_model_build",
     } <= ids  # fmt: skip
     upstream = {t.task_id: t.upstream_task_ids for t in dag.tasks}
     assert upstream["check_data_freshness"] == {"verify_external_sources"}
@@ -69,14 +66,14 @@ def test_flow_and_task_groups(dag) -> None:
     assert dag.get_task("ingestion_complete").trigger_rule == "none_failed"
     # Bronze is registered once per run, after ingestion and before any model.
     assert upstream["register_bronze"] == {"ingestion_complete"}
-    # Each layer is one `dbt build` (its producer task) that every model task waits for.
-    silver, gold = (f"{layer}.{PRODUCER_WATCHER_TASK_ID}" for layer in LAYERS)
-    assert upstream[silver] == {"register_bronze"}
-    assert upstream[gold] and all(u.startswith(f"{LAYERS[0]}.") for u in upstream[gold])
-    for layer, producer in zip(LAYERS, (silver, gold), strict=True):
-        model_tasks = {t for t in ids if t.startswith(f"{layer}.") and t != producer}
-        after = dag.get_task(producer).get_flat_relative_ids(upstream=False)
-        assert model_tasks and model_tasks <= after, layer
+    # Silver starts after the registration, gold after silver (Cosmos wires group to group).
+    for layer, before in zip(LAYERS, ("register_bronze", LAYERS[0]), strict=True):
+        firsts = [
+            t for t in ids
+            if t.startswith(f"{layer}.") and not any(u.startswith(f"{layer}.") for u in upstream[t])
+        ]  # fmt: skip
+        assert firsts, layer
+        assert all(u == before or u.startswith(f"{before}.") for f in firsts for u in upstream[f])
     assert upstream["log_summary"] and all(
         u.startswith("dbt_gold_external.") for u in upstream["log_summary"]
     )
@@ -84,13 +81,9 @@ def test_flow_and_task_groups(dag) -> None:
 
 @pytest.mark.integration
 def test_warehouse_writers_share_one_slot(dag) -> None:
-    """The layers' `dbt build` and the summary open the warehouse; model tasks read XCom."""
     for task in dag.tasks:
-        writes = task.task_id.endswith(PRODUCER_WATCHER_TASK_ID) or task.task_id == "log_summary"
-        if writes:
+        if task.task_id.startswith("dbt_") or task.task_id == "log_summary":
             assert task.pool == "duckdb_writer", task.task_id
-        elif task.task_id.startswith("dbt_"):
-            assert task.pool != "duckdb_writer", task.task_id
 
 
 @pytest.mark.integration

@@ -12,7 +12,6 @@ import pyarrow.dataset as ds
 import pytest
 from airflow.models import DagBag
 from airflow.sdk import AssetOrTimeSchedule
-from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.feeds.simulator import start_server
 from sme_pulse.orchestration.assets import EXTERNAL_GOLD
@@ -51,10 +50,6 @@ def test_runs_daily_or_when_the_external_gold_is_refreshed(dag) -> None:
 
 def test_every_task_retries_with_backoff(dag) -> None:
     for task in dag.tasks:
-        if task.task_id.endswith(f".{PRODUCER_WATCHER_TASK_ID}"):
-            # A layer's `dbt build` is not retried (sme_pulse.orchestration.dbt_groups).
-            assert task.retries == 0, task.task_id
-            continue
         assert task.retries >= 2, task.task_id
         assert task.retry_exponential_backoff, task.task_id
         assert task.max_retry_delay == timedelta(minutes=30), task.task_id
@@ -65,13 +60,14 @@ def test_flow_and_task_groups(dag) -> None:
     assert {
         "preflight", "check_freshness", "ingest_sales_data.ingest_sales",
         "ingest_sales_data.ingest_customers", "ingestion_complete", "register_bronze",
-        "bronze_freshness", "dbt_silver_sales.stg_sales_order_lines.run",
-        "dbt_silver_sales.stg_customers.test",
-        "dbt_silver_sales.snp_customers.snapshot", "dbt_silver_sales.province_crosswalk_2025_seed",
-        "dbt_intermediate_sales.int_customers_unified.run",
-        "dbt_intermediate_sales.int_location_crosswalk.test",
-        "dbt_gold_sales.fct_sales.run", "dbt_gold_sales.mart_sales_vs_macro.test",
-        "dbt_gold_sales.fct_customer_cohorts.run", "log_summary",
+        "bronze_freshness", "dbt_silver_sales.stg_sales_order_lines_model_build",
+        "dbt_silver_sales.stg_customers_model_build",
+        "dbt_silver_sales.snp_customers_snapshot_build",
+        "dbt_silver_sales.province_crosswalk_2025_seed_build",
+        "dbt_intermediate_sales.int_customers_unified_model_build",
+        "dbt_intermediate_sales.int_location_crosswalk_model_build",
+        "dbt_gold_sales.fct_sales_model_build", "dbt_gold_sales.mart_sales_vs_macro_model_build",
+        "dbt_gold_sales.fct_customer_cohorts_model_build", "log_summary",
     } <= ids  # fmt: skip
     upstream = {t.task_id: t.upstream_task_ids for t in dag.tasks}
     assert upstream["check_freshness"] == {"preflight"}
@@ -102,8 +98,7 @@ def test_flow_and_task_groups(dag) -> None:
 def test_warehouse_users_share_one_slot(dag) -> None:
     writers = {"preflight", "register_bronze", "bronze_freshness", "log_summary"}
     for task in dag.tasks:
-        # The layers' `dbt build` opens the warehouse; the model tasks only read XCom.
-        if task.task_id.endswith(f".{PRODUCER_WATCHER_TASK_ID}") or task.task_id in writers:
+        if task.task_id.startswith("dbt_") or task.task_id in writers:
             assert task.pool == "duckdb_writer", task.task_id
         else:
             assert task.pool != "duckdb_writer", task.task_id

@@ -158,5 +158,10 @@ def test_the_summary_counts_rows_files_and_test_tasks() -> None:
         "dbt_gold_sales.fct_sales.test": "success",
         "dbt_gold_sales.fct_sales.run": "success",
         "dbt_silver_sales.stg_customers.test": "failed",
+        "dbt_gold_sales.fct_sales_model_build": "success",
+        "dbt_silver_sales.snp_customers_snapshot_build": "upstream_failed",
+        "dbt_silver_sales.dbt_producer_watcher": "success",
     }
-    assert sales_sync.dbt_test_states(states) == {"success": 1, "failed": 1}
+    assert sales_sync.dbt_test_states(states) == {
+        "success": 2, "failed": 1, "upstream_failed": 1
+    }  # fmt: skip

@@ -2,19 +2,20 @@
 
 Cosmos renders from the manifest `make` builds (LoadMode.DBT_MANIFEST), so parsing a DAG
 never starts dbt. Every dbt invocation runs in process (dbtRunner), never as a subprocess.
-How a layer runs is `DBT_EXECUTION` (docs/benchmarks.md has the measured comparison):
+How a layer runs is `DBT_EXECUTION`; docs/benchmarks.md has the three measured side by
+side on both DAGs, and each keeps a task per model and stops what depends on a failed test:
 
-- `watcher` (default): one `dbt build` per layer, in the layer's `dbt_producer_watcher`
-  task, with a task per model and per model's tests that reports that node's result. One
-  dbt start-up per layer instead of one per task: most of a small model's task time was
-  dbt loading the project, writing artifacts and Cosmos tidying up after it, not the
-  model. dbt build runs each model's tests before its children, so a failing test still
-  stops everything downstream. The producer comes first in the group: `airflow dags test`
-  runs one task at a time in no set order, and a model task that started before its
+- `build` (default, the fastest measured): one `dbt build` task per model, its run then
+  its tests. Half the tasks of `local`, and each task's fixed cost (dbt loading the
+  project, writing its artifacts, Cosmos tidying up) is most of a small model's time.
+- `watcher`: one `dbt build` per layer, in the layer's `dbt_producer_watcher` task, and a
+  task per model and per model's tests that reports that node's result. One dbt start-up
+  per layer, but Cosmos records four XComs per node (tests included), which on this
+  project costs more than it saves. The producer comes first in the group: `airflow dags
+  test` runs one task at a time in no set order, and a model task started before its
   producer would wait for it forever. It is not retried: Cosmos skips a producer's retry,
   which would skip the layer's tasks as if they had nothing to do.
 - `local`: a `dbt run` task then a `dbt test` task per model.
-- `build`: one `dbt build` task per model (its run and its tests).
 
 On DuckDB every task that opens the warehouse joins the one-slot pool `duckdb_writer`,
 because DuckDB allows a single writing process at a time; in `watcher` that is only the
@@ -23,6 +24,7 @@ producer (the model tasks read XCom). On Trino the pool is the default one.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -45,19 +47,32 @@ def warehouse_pool(settings: Settings) -> dict[str, str]:
     return {"pool": DUCKDB_POOL} if settings.dbt_target == "duckdb" else {}
 
 
+def freeze_heap(context: Any) -> None:
+    """Before a dbt task runs: move every object alive now out of the garbage collector's
+    sight. Cosmos calls `gc.collect()` after each dbt invocation (to release dbt's adapter
+    semaphores, cosmos#2334); over Airflow's, dbt's and the parsed project's objects that
+    took 0.5 s per task here. Frozen objects stay alive, which they would anyway."""
+    gc.freeze()
+
+
 def dbt_layer(group_id: str, select: list[str], settings: Settings, **kwargs: Any) -> DbtTaskGroup:
     watcher = settings.dbt_execution == "watcher"
-    operator_args: dict[str, Any] = {"install_deps": False}
+    operator_args: dict[str, Any] = {"install_deps": False, "on_execute_callback": freeze_heap}
     if not watcher:
         operator_args.update(warehouse_pool(settings))
+    project = ProjectConfig(
+        dbt_project_path=settings.dbt_project_dir,
+        manifest_path=settings.dbt_manifest_path,
+        install_dbt_deps=False,
+        env_vars=settings.dbt_env(),
+    )
+    # A local file: read it as one. Cosmos wraps every manifest path in Airflow's
+    # ObjectStoragePath, whose first open loads Airflow's plugins for hook lineage,
+    # a third of a DAG file's first parse (docs/benchmarks.md, DAG parse time).
+    project.manifest_path = settings.dbt_manifest_path
     group = DbtTaskGroup(
         group_id=group_id,
-        project_config=ProjectConfig(
-            dbt_project_path=settings.dbt_project_dir,
-            manifest_path=settings.dbt_manifest_path,
-            install_dbt_deps=False,
-            env_vars=settings.dbt_env(),
-        ),
+        project_config=project,
         profile_config=ProfileConfig(
             profile_name="sme_pulse",
             target_name=settings.dbt_target,

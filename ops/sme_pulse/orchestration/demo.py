@@ -46,6 +46,7 @@ TEST_RESULT = re.compile(
 
 
 SLOWEST_SHOWN = 5
+DEMO_WIDTH = 140
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,8 @@ def print_business_answers(console: Console, settings: Settings) -> None:
 
 
 def main(dags: tuple[str, ...] = DEMO_DAGS) -> int:
-    console = Console(soft_wrap=True)
+    # Wide enough for the task ids when the output is a log or a pipe, not a terminal.
+    console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else DEMO_WIDTH)
     settings = Settings.from_env()
     console.print(
         f"SME Pulse demo: SOURCE_MODE={settings.source_mode}, lake {settings.lake_uri}, "

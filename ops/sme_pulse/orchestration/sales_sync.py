@@ -121,10 +121,17 @@ def ingestion_counts(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, dict
     }
 
 
+TEST_TASK_SUFFIXES = (".test", "_build")
+"""Tasks that run a model's tests: `<model>.test` (DBT_EXECUTION local and watcher) or
+`<model>_<type>_build` (build: the model's run and its tests in one task)."""
+
+
 def dbt_test_states(task_states: Mapping[str, str | None]) -> dict[str, int]:
-    """How the dbt test tasks of this run ended (one task per model: `<group>.<model>.test`)."""
+    """How the tasks that ran this run's dbt tests ended (one per model)."""
     return dict(
-        Counter(str(state) for task, state in task_states.items() if task.endswith(".test"))
+        Counter(
+            str(state) for task, state in task_states.items() if task.endswith(TEST_TASK_SUFFIXES)
+        )
     )
 
 

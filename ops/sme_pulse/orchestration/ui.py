@@ -186,6 +186,7 @@ def standalone_env(
     env.setdefault("AIRFLOW__USAGE_DATA_COLLECTION__ENABLED", "False")
     env.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
     env.setdefault("AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY", "False")
+    env.setdefault("AIRFLOW__COSMOS__ENABLE_ORJSON_PARSER", "True")
     env.setdefault("DO_NOT_TRACK", "1")
     env.setdefault("SCARF_ANALYTICS", "false")
     env.setdefault("DBT_PROJECT_DIR", str(REPO_ROOT / "dbt"))
