@@ -109,7 +109,7 @@ $(BENCH_VENV)/.synced: $(UV) uv.lock pyproject.toml
 ##        and dlt -> docs/benchmarks.md (about 30 min; the first run also generates the data)
 bench: $(MANIFEST) $(BENCH_VENV)/.synced airflow-init
 	@SECONDS=0; set -e; \
-	unset PYTHONDONTWRITEBYTECODE; export PYTHONPYCACHEPREFIX=$(SME_PULSE_HOME)/bench/pycache; \
+	unset PYTHONDONTWRITEBYTECODE; \
 	echo "$(VENV_PY) benchmarks/bench_dag_parse.py"; \
 	$(VENV_PY) benchmarks/bench_dag_parse.py; \
 	echo "$(VENV_PY) benchmarks/bench_dag_runs.py"; \
