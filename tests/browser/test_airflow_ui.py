@@ -124,7 +124,7 @@ def _wait_for_run(server: ui.AirflowUi, run_id: str) -> tuple[str, list[str]]:
 
 
 def _expand_all_groups(page: Any) -> None:
-    """Open every task group of the grid, down to Cosmos's one group per dbt model.
+    """Open every task group of the grid, down to the dbt layers' task per model.
 
     The "Expand all task groups" button is the operator's way, but Airflow 3.3.2's grid
     now and then does not render it (about one page load in ten here, and a reload does
@@ -145,7 +145,7 @@ def _expand_all_groups(page: Any) -> None:
     else:
         if button.is_enabled():
             button.click()
-    expect(page.get_by_role("link", name="dim_location Toggle group")).to_be_visible()
+    expect(page.get_by_text("dim_location_model_build").first).to_be_visible()
 
 
 @pytest.mark.browser
