@@ -73,3 +73,8 @@ def test_env_example_documents_every_variable() -> None:
     assert {"SME_PULSE_HOME", "LAKE_URI", "SOURCE_MODE", "WORLD_BANK_API_URL"} <= read
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
     assert read - documented == set()
+
+
+def test_an_unknown_dbt_execution_is_refused() -> None:
+    with pytest.raises(ConfigError, match="DBT_EXECUTION must be one of build, watcher, local"):
+        Settings.from_env({"DBT_EXECUTION": "fast"})

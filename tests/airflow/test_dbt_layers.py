@@ -51,8 +51,3 @@ def test_watcher_builds_the_layer_once_before_every_model_task() -> None:
     assert producer.pool == DUCKDB_POOL and producer.retries == 0
     assert producer.indirect_selection == "buildable"
     assert all(dag.get_task(t).pool != DUCKDB_POOL for t in others)
-
-
-def test_an_unknown_mode_is_refused() -> None:
-    with pytest.raises(ValueError, match="DBT_EXECUTION must be one of build, watcher, local"):
-        Settings.from_env({"DBT_EXECUTION": "fast"})

@@ -11,9 +11,6 @@ same bronze.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -29,10 +26,10 @@ from sme_pulse.feeds.simulator import start_server
 from sme_pulse.sales import ingest_sales
 from sme_pulse.sources.lineage import RunContext
 
+from .conftest import run_dbt
+
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
 INCREMENTAL = ("silver.stg_sales_order_lines", "silver.stg_sales_orders")
 DOWNSTREAM = (
     "gold.fct_sales",
@@ -43,17 +40,8 @@ DOWNSTREAM = (
 SHOP = GeneratorConfig(customers=60, seed=7, start=date(2024, 1, 1), end=date(2024, 6, 30))
 
 
-def dbt(settings: Settings, work: Path, *args: str) -> str:
-    result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(REPO / "dbt"), "--profiles-dir",
-         str(REPO / "dbt"), "--target-path", str(work / "dbt-target"),
-         "--log-path", str(work / "dbt-logs")],
-        cwd=REPO / "dbt", env={**os.environ, **settings.dbt_env()},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}{result.stderr}")
-    return result.stdout
+def dbt(settings: Settings, work: Path, *args: str) -> None:
+    run_dbt(work, *args, env=settings.dbt_env())
 
 
 def snapshot(settings: Settings, tables: tuple[str, ...]) -> dict[str, list[tuple]]:
