@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -135,17 +136,41 @@ def _trino_ready(port: int, workers: int | None = None) -> Callable[[], bool]:
             return False
         if workers is None:
             return True
-        return active_nodes(port) >= workers + 1
+        return active_nodes(port) >= workers + 1 and runs_on_a_worker(port)
 
     return ready
 
 
-def active_nodes(port: int) -> int:
+def _cursor(port: int) -> Any:
+    """A cursor whose queries fail within a second when no worker is there, instead of
+    waiting the coordinator's five minutes for one (a readiness probe must not hang)."""
     import trino
 
-    cursor = trino.dbapi.connect(host=HOST, port=port, user="sme_pulse").cursor()
+    return trino.dbapi.connect(
+        host=HOST,
+        port=port,
+        user="sme_pulse",
+        session_properties={"required_workers_max_wait_time": "1s"},
+    ).cursor()
+
+
+def active_nodes(port: int) -> int:
+    cursor = _cursor(port)
     cursor.execute("select count(*) from system.runtime.nodes where state = 'active'")
     return int(cursor.fetchone()[0])
+
+
+def runs_on_a_worker(port: int) -> bool:
+    """Whether the scheduler places work on a worker now, not only lists one.
+
+    `system.runtime.nodes` and the node scheduler read the worker list separately (the
+    scheduler keeps its own copy for a few seconds), so the first real query could still
+    fail with NO_NODES_AVAILABLE right after the node table showed the worker. A query with
+    no catalog has a fragment only a worker may run, since the coordinator excludes itself.
+    """
+    cursor = _cursor(port)
+    cursor.execute("select count(*) from (values 1, 2)")
+    return int(cursor.fetchone()[0]) == 2
 
 
 def _s3_ready(stack: LocalStackSettings) -> Callable[[], bool]:
