@@ -81,9 +81,10 @@ airflow-init: $(AIRFLOW_HOME)/.initialised
 demo: $(MANIFEST) airflow-init
 	$(BIN)/sme-pulse demo
 
-## test: the whole test suite (unit + integration; browser tests when Chromium is present)
+## test: the whole test suite (unit + integration + faults; browser tests when Chromium is
+##       present); writes docs/reliability.md from the fault tests when everything passed
 test: $(MANIFEST)
-	$(BIN)/pytest
+	SME_PULSE_RELIABILITY_DOC=docs/reliability.md $(BIN)/pytest
 
 ## test-unit: the fast tests only
 test-unit: $(VENV)/.synced
@@ -128,3 +129,4 @@ clean: stack-clean
 include mk/airflow.mk
 include mk/stack.mk
 include mk/trino-local.mk
+include mk/security.mk

@@ -9,7 +9,10 @@ Settings (environment):
   METABASE_URL             default http://metabase:3000
   METABASE_ADMIN_EMAIL     the admin's login
   METABASE_ADMIN_PASSWORD  required; used to create the admin on first start
-  METABASE_TRINO_HOST/PORT/USER  how Metabase reaches Trino (default trino:8080, metabase)
+  METABASE_TRINO_HOST/PORT/USER  how Metabase reaches Trino (default trino:8443, metabase)
+  METABASE_TRINO_PASSWORD  required; the read-only `metabase` login (trino/secure/rules.json)
+  METABASE_TRINO_CA_FILE   Trino's certificate inside the Metabase container, which the
+                           JDBC driver trusts (SSLTrustStorePath; PEM is accepted)
   METABASE_WAIT_SECONDS    how long to wait for /api/health (default 300)
 """
 
@@ -83,6 +86,8 @@ class Settings:
     trino_host: str
     trino_port: int
     trino_user: str
+    trino_password: str
+    trino_ca_file: str
     wait_seconds: float
 
     @classmethod
@@ -90,13 +95,19 @@ class Settings:
         password = env.get("METABASE_ADMIN_PASSWORD", "")
         if not password:
             raise ProvisionError("METABASE_ADMIN_PASSWORD is not set")
+        trino_password = env.get("METABASE_TRINO_PASSWORD", "")
+        if not trino_password:
+            raise ProvisionError("METABASE_TRINO_PASSWORD is not set")
         return cls(
             url=(env.get("METABASE_URL", "").strip() or "http://metabase:3000").rstrip("/"),
             email=env.get("METABASE_ADMIN_EMAIL", "").strip() or "admin@example.com",
             password=password,
             trino_host=env.get("METABASE_TRINO_HOST", "").strip() or "trino",
-            trino_port=int(env.get("METABASE_TRINO_PORT", "").strip() or "8080"),
+            trino_port=int(env.get("METABASE_TRINO_PORT", "").strip() or "8443"),
             trino_user=env.get("METABASE_TRINO_USER", "").strip() or "metabase",
+            trino_password=trino_password,
+            trino_ca_file=env.get("METABASE_TRINO_CA_FILE", "").strip()
+            or "/opt/trino-ca/trino-ca.pem",
             wait_seconds=float(env.get("METABASE_WAIT_SECONDS", "").strip() or "300"),
         )
 
@@ -189,13 +200,19 @@ def log_in(api: MetabaseApi, settings: Settings) -> bool:
 
 
 def ensure_database(api: MetabaseApi, settings: Settings) -> int:
-    """The Trino connection (Starburst driver, catalog iceberg); return its id."""
+    """The Trino connection (Starburst driver, catalog iceberg); return its id.
+
+    A password login over TLS, with Trino's self-signed certificate as the only trusted
+    one and the host name checked against it (SSLVerification=FULL).
+    """
     details = {
         "host": settings.trino_host,
         "port": settings.trino_port,
         "catalog": "iceberg",
         "user": settings.trino_user,
-        "ssl": False,
+        "password": settings.trino_password,
+        "ssl": True,
+        "additional-options": (f"SSLVerification=FULL&SSLTrustStorePath={settings.trino_ca_file}"),
     }
     for database in _items(api.call("GET", "/api/database")):
         if database.get("name") == DATABASE_NAME:

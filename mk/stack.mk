@@ -15,22 +15,28 @@ STACK_ALL_PROFILES := --profile scale --profile provision
 # Reads .env into the recipe's shell (compose reads it on its own).
 STACK_LOAD_ENV := set -a; if [ -f .env ]; then . ./.env; fi; set +a
 
-.PHONY: stack-env up up-scale down ps logs smoke trino metabase-provision stack-config \
-	stack-clean stack-purge
+# Where `make smoke` keeps a copy of Trino's self-signed certificate to verify it with.
+STACK_TRINO_CA := .local/trino-ca.pem
+
+.PHONY: stack-env stack-check-env up up-scale down ps logs smoke trino metabase-provision \
+	stack-config stack-clean stack-purge
 
 ## stack-env: create .env from .env.example if needed and fill every missing stack secret
 stack-env: venv
 	$(VENV_PY) -m sme_pulse.stack.envfile .env
 
-## up: build the images and start the stack; returns when every service is healthy
-up:
+## stack-check-env: refuse a missing, default or short secret in .env (one line each)
+stack-check-env: venv
 	@test -f .env || { echo "no .env: run 'make stack-env' first" >&2; exit 1; }
+	@$(VENV_PY) -m sme_pulse.stack.envfile --check .env
+
+## up: build the images and start the stack; returns when every service is healthy
+up: stack-check-env
 	$(COMPOSE) up --detach --build --wait --wait-timeout $(STACK_WAIT_TIMEOUT)
 	$(COMPOSE) run --rm metabase-init
 
 ## up-scale: like up, plus Trino workers, Redis and a Celery worker (CeleryExecutor)
-up-scale:
-	@test -f .env || { echo "no .env: run 'make stack-env' first" >&2; exit 1; }
+up-scale: stack-check-env
 	AIRFLOW_EXECUTOR=CeleryExecutor TRINO_INCLUDE_COORDINATOR=false \
 		$(COMPOSE) --profile scale up --detach --build --wait \
 		--wait-timeout $(STACK_WAIT_TIMEOUT) --scale trino-worker=$(TRINO_WORKERS)
@@ -49,15 +55,21 @@ logs:
 	$(COMPOSE) $(STACK_ALL_PROFILES) logs --follow --tail 200 $(SERVICE)
 
 ## smoke: trigger both DAGs through Airflow's API, wait, check the gold tables in Trino
-smoke: venv
+smoke: stack-check-env
+	@mkdir -p $(dir $(STACK_TRINO_CA))
+	$(COMPOSE) cp airflow-scheduler:/opt/trino-ca/trino-ca.pem $(STACK_TRINO_CA)
 	@$(STACK_LOAD_ENV); \
 	AIRFLOW_API_URL="$${AIRFLOW_API_URL:-http://127.0.0.1:8080}" \
-	TRINO_HOST=127.0.0.1 TRINO_PORT="$${TRINO_HOST_PORT:-8081}" \
+	TRINO_HOST=127.0.0.1 TRINO_PORT="$${TRINO_HOST_PORT:-8443}" \
+	TRINO_CA_FILE=$(STACK_TRINO_CA) \
 	.venv/bin/sme-pulse stack smoke
 
-## trino: SQL shell (trino CLI inside the coordinator), catalog iceberg
+## trino: SQL shell (trino CLI inside the coordinator) as the pipeline user, over HTTPS
 trino:
-	$(COMPOSE) exec trino trino --catalog iceberg --schema gold
+	@$(STACK_LOAD_ENV); TRINO_PASSWORD="$$TRINO_PIPELINE_PASSWORD" \
+		$(COMPOSE) exec -e TRINO_PASSWORD trino trino \
+		--server https://localhost:8443 --truststore-path /etc/trino/ca/trino-ca.pem \
+		--user sme_pulse --password --catalog iceberg --schema gold
 
 ## metabase-provision: (re)create the Metabase admin, Trino database and starter dashboard
 metabase-provision:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -81,3 +82,43 @@ def test_the_sales_dags_checks_run_from_the_cli(tmp_path: Path, set_env: object)
     assert all(name in line for name in ("landing:", "customer_api:", "external_gold:"))
     fresh = runner.invoke(app, ["freshness", "--dag", "sales"])
     assert fresh.exit_code == 0 and "no extraction yet" in fresh.stdout
+
+
+@pytest.mark.integration
+def test_an_unexpected_failure_is_one_line_naming_its_trace_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], set_env: Any, fault_ledger: Any
+) -> None:
+    """A corrupted lake object is nothing a command anticipates: still one line, and the
+    trace is in the file the line names, under SME_PULSE_HOME."""
+    from sme_pulse.cli import main
+    from sme_pulse.feeds.generator import GeneratorConfig, generate
+
+    set_env(SME_PULSE_HOME=str(tmp_path))
+    generate(tmp_path, GeneratorConfig(customers=50))
+    assert main_exit(main, ["ingest", "sales"]) == 0
+    manifest = next((tmp_path / "lake").rglob("load_manifest/*/manifest.parquet"))
+    manifest.write_bytes(b"not parquet")
+    for export in (tmp_path / "landing").glob("*.csv"):
+        export.write_bytes(export.read_bytes() + b"\n")
+    capsys.readouterr()
+
+    assert main_exit(main, ["ingest", "sales"]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: sme-pulse ingest sales failed unexpectedly (ArrowInvalid: ")
+    trace = Path(line.split("full trace in ")[1].split(". ")[0])
+    assert trace.parent == tmp_path / "logs" / "errors"
+    assert "Traceback (most recent call last)" in trace.read_text()
+    fault_ledger.record(
+        "errors",
+        "a lake object corrupted under a CLI command",
+        expected="one line naming the failure and the trace file; exit 1",
+        observed="one stderr line; trace filed under SME_PULSE_HOME/logs/errors",
+    )
+
+
+def main_exit(main: Any, args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0

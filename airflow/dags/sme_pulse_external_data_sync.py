@@ -13,7 +13,7 @@ from sme_pulse.config import Settings
 from sme_pulse.orchestration import docs
 from sme_pulse.orchestration.assets import EXTERNAL_GOLD
 from sme_pulse.orchestration.dbt_groups import dbt_layer, warehouse_pool
-from sme_pulse.orchestration.defaults import default_args
+from sme_pulse.orchestration.defaults import dag_callbacks, default_args
 
 SETTINGS = Settings.from_env()
 
@@ -27,6 +27,7 @@ SETTINGS = Settings.from_env()
     tags=["sme_pulse", "external", "world_bank", "vn_provinces"],
     doc_md=docs.EXTERNAL_DAG,
     default_args=default_args(SETTINGS),
+    **dag_callbacks(SETTINGS),
 )
 def sme_pulse_external_data_sync() -> None:
     @task(doc_md=docs.VERIFY_EXTERNAL)

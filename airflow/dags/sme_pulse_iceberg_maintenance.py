@@ -12,7 +12,7 @@ from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 from sme_pulse.config import Settings
 from sme_pulse.orchestration import docs
-from sme_pulse.orchestration.defaults import default_args
+from sme_pulse.orchestration.defaults import dag_callbacks, default_args
 
 SETTINGS = Settings.from_env()
 
@@ -27,6 +27,7 @@ SETTINGS = Settings.from_env()
     tags=["sme_pulse", "maintenance", "iceberg", "trino"],
     doc_md=docs.ICEBERG_MAINTENANCE_DAG,
     default_args=default_args(SETTINGS),
+    **dag_callbacks(SETTINGS),
 )
 def sme_pulse_iceberg_maintenance() -> None:
     @task(doc_md=docs.ICEBERG_TABLES)

@@ -23,7 +23,7 @@ from sme_pulse.config import Settings
 from sme_pulse.orchestration import docs
 from sme_pulse.orchestration.assets import EXTERNAL_GOLD
 from sme_pulse.orchestration.dbt_groups import dbt_layer, warehouse_pool
-from sme_pulse.orchestration.defaults import default_args
+from sme_pulse.orchestration.defaults import dag_callbacks, default_args
 
 SETTINGS = Settings.from_env()
 DAG_ID = "sme_pulse_sales_sync"
@@ -50,6 +50,7 @@ def _run_id_and_date() -> tuple[str, Any]:
     tags=["sme_pulse", "sales", "crm", "customers"],
     doc_md=docs.SALES_DAG,
     default_args=default_args(SETTINGS),
+    **dag_callbacks(SETTINGS),
 )
 def sme_pulse_sales_sync() -> None:
     @task(doc_md=docs.SALES_PREFLIGHT, **warehouse_pool(SETTINGS))
@@ -93,10 +94,16 @@ def sme_pulse_sales_sync() -> None:
         from sme_pulse.orchestration import sales_sync
 
         try:
-            return sales_sync.bronze_freshness()
+            report = sales_sync.bronze_freshness()
         except StaleBronzeError as exc:
             # Retrying cannot make old data new: fail now, with the reason.
             raise AirflowFailException(str(exc)) from exc
+        settings = Settings.from_env()
+        if settings.alerts.enabled:
+            from sme_pulse.orchestration.alerts import FreshnessAlert
+
+            FreshnessAlert(settings.alerts.urls, report)(get_current_context())
+        return report
 
     @task(doc_md=docs.REGISTER_BRONZE, **warehouse_pool(SETTINGS))
     def register_bronze() -> str:

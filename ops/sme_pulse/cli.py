@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sme_pulse.config import ConfigError, Settings
-from sme_pulse.errors import SmePulseError
+from sme_pulse.config import ConfigError, Settings, home_dir
+from sme_pulse.errors import SmePulseError, unexpected_error_line, write_trace
 from sme_pulse.feeds.cli import feeds_app
 
 if TYPE_CHECKING:
@@ -305,3 +306,26 @@ def trino_local_env() -> None:
         raise _fail(RuntimeError("trino-local is not running: make trino-local"))
     for name, value in local.client_env().items():
         typer.echo(f"export {name}={value}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `sme-pulse` entry point: every failure ends as one line on stderr.
+
+    Commands print their own expected failures; one that slips through is printed the
+    same way here. Anything else is a bug: its full trace goes to a file under
+    SME_PULSE_HOME and the line says which.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    what = " ".join(["sme-pulse", *[a for a in args[:2] if not a.startswith("-")]])
+    try:
+        app(args=args, prog_name="sme-pulse")
+    except SmePulseError as exc:
+        errors.print(f"[red]error:[/red] {what}: {exc}", soft_wrap=True, markup=True)
+        raise SystemExit(1) from None
+    except Exception as exc:
+        try:
+            trace = write_trace(exc, what, home_dir())
+        except OSError:
+            trace = None
+        errors.print(f"[red]error:[/red] {unexpected_error_line(what, exc, trace)}", soft_wrap=True)
+        raise SystemExit(1) from None

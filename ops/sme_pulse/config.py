@@ -116,8 +116,25 @@ def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
+def home_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`SME_PULSE_HOME` (default `.local`): read on its own where the rest of the settings
+    may be what failed, e.g. to file the trace of an error."""
+    env = os.environ if env is None else env
+    return Path(env.get("SME_PULSE_HOME", "").strip() or ".local").expanduser().resolve()
+
+
 def _lake_uri(raw: str, home: Path) -> str:
-    """A bare path becomes absolute so Airflow workers and dbt agree on where the lake is."""
+    """A bare path becomes absolute so Airflow workers and dbt agree on where the lake is.
+
+    The lake root is spelled inside SQL string literals (DuckDB's `read_parquet('...')`,
+    Trino's `location => '...'`), so quotes, backslashes and control characters are
+    refused here rather than escaped in each statement.
+    """
+    if re.search(r"['\"\\\x00-\x1f\x7f]", raw):
+        raise ConfigError(
+            "a lake or landing URI may not contain quotes, backslashes or control "
+            f"characters: {raw!r}"
+        )
     if not raw:
         return str((home / "lake").resolve())
     if "://" in raw:
@@ -142,6 +159,59 @@ class TrinoSettings:
     host: str
     port: int
     user: str
+    password: str | None = None
+    """TRINO_PASSWORD: set in the stack, where Trino takes logins over HTTPS only."""
+    ca_file: Path | None = None
+    """TRINO_CA_FILE: the certificate that signs Trino's (the stack's self-signed one)."""
+
+    def connect_args(self) -> dict[str, object]:
+        """Keyword arguments of `trino.dbapi.connect`: HTTPS and a password login when a
+        password is set (verified against `ca_file`, else the system's CAs), else plain
+        HTTP as on `make trino-local`."""
+        args: dict[str, object] = {"host": self.host, "port": self.port, "user": self.user}
+        if self.password is None:
+            return args
+        import requests
+        from trino.auth import BasicAuthentication
+
+        args["http_scheme"] = "https"
+        args["auth"] = BasicAuthentication(self.user, self.password)
+        session = requests.Session()
+        if self.ca_file:
+            session.verify = str(self.ca_file)
+            # Else requests lets REQUESTS_CA_BUNDLE replace the CA file on every request.
+            session.trust_env = False
+        args["http_session"] = session
+        return args
+
+
+@dataclass(frozen=True)
+class LandingLimits:
+    """What a landing export may be before it is rejected unread (docs/operations.md)."""
+
+    max_file_bytes: int = 2 * 1024**3
+    """LANDING_MAX_FILE_MB (default 2048): larger files are rejected before parsing."""
+    max_row_bytes: int = 1024**2
+    """LANDING_MAX_ROW_KB (default 1024): a longer line is quarantined as row_too_long."""
+    max_unzipped_bytes: int = 512 * 1024**2
+    """XLSX_MAX_UNZIPPED_MB (default 512): a workbook inflating past it is rejected."""
+    max_zip_ratio: int = 200
+    """XLSX_MAX_ZIP_RATIO (default 200): no workbook part may inflate more than this."""
+
+
+def _landing_limits(env: Mapping[str, str]) -> LandingLimits:
+    limits = LandingLimits(
+        max_file_bytes=_int(env, "LANDING_MAX_FILE_MB", 2048) * 1024**2,
+        max_row_bytes=_int(env, "LANDING_MAX_ROW_KB", 1024) * 1024,
+        max_unzipped_bytes=_int(env, "XLSX_MAX_UNZIPPED_MB", 512) * 1024**2,
+        max_zip_ratio=_int(env, "XLSX_MAX_ZIP_RATIO", 200),
+    )
+    if min(vars(limits).values()) < 1:
+        raise ConfigError(
+            "LANDING_MAX_FILE_MB, LANDING_MAX_ROW_KB, XLSX_MAX_UNZIPPED_MB and "
+            "XLSX_MAX_ZIP_RATIO must be positive"
+        )
+    return limits
 
 
 @dataclass(frozen=True)
@@ -172,6 +242,46 @@ class IcebergSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go and when a run is late; nothing configured, no alert is attached."""
+
+    urls: tuple[str, ...] = ()
+    """Apprise URLs, one per receiver: mailto://, slack://, tgram://, json:// (a webhook)."""
+    run_deadline_minutes: float | None = None
+    """A run still going this long after it started is past its deadline."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.urls)
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the Airflow metadata database keeps finished runs (housekeeping DAG)."""
+
+    airflow_db_days: int = 30
+
+
+def _alerts(env: Mapping[str, str]) -> AlertSettings:
+    urls = tuple(u for u in re.split(r"\s+", env.get("ALERT_URLS", "").strip()) if u)
+    for url in urls:
+        if "://" not in url:
+            raise ConfigError(f"ALERT_URLS entries must be URLs like json://host/path, got {url!r}")
+    raw_deadline = env.get("RUN_DEADLINE_MINUTES", "").strip()
+    deadline = _float(env, "RUN_DEADLINE_MINUTES", 0.0) if raw_deadline else None
+    if deadline is not None and deadline < 0:
+        raise ConfigError(f"RUN_DEADLINE_MINUTES must not be negative, got {raw_deadline!r}")
+    return AlertSettings(urls=urls, run_deadline_minutes=deadline)
+
+
+def _retention(env: Mapping[str, str]) -> RetentionSettings:
+    days = _int(env, "AIRFLOW_DB_RETENTION_DAYS", RetentionSettings.airflow_db_days)
+    if days < 1:
+        raise ConfigError(f"AIRFLOW_DB_RETENTION_DAYS must be at least 1, got {days}")
+    return RetentionSettings(airflow_db_days=days)
+
+
+@dataclass(frozen=True)
 class OperatorSettings:
     """What the operator tools use to reach Airflow: `make airflow` and `make smoke`."""
 
@@ -181,6 +291,10 @@ class OperatorSettings:
     airflow_admin_password: str | None
     smoke_timeout_s: float
     smoke_poll_s: float
+    smoke_trino_user: str = "smoke"
+    """The read-only Trino login `make smoke` counts gold rows with (SMOKE_TRINO_USER)."""
+    smoke_trino_password: str | None = None
+    """TRINO_SMOKE_PASSWORD, from the stack's .env."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +328,9 @@ class Settings:
     local_stack: LocalStackSettings
     iceberg: IcebergSettings
     replay_dir: Path = field(default=Path(__file__).parent / "replay")
+    landing_limits: LandingLimits = field(default_factory=LandingLimits)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @property
     def dbt_manifest_path(self) -> Path:
@@ -237,7 +354,7 @@ class Settings:
     ) -> Settings:
         env = os.environ if env is None else env
         now = now or datetime.now(UTC)
-        home = Path(env.get("SME_PULSE_HOME", "").strip() or ".local").expanduser().resolve()
+        home = home_dir(env)
         mode = env.get("SOURCE_MODE", "replay").strip().lower() or "replay"
         if mode not in ("live", "replay"):
             raise ConfigError(f"SOURCE_MODE must be 'live' or 'replay', got {mode!r}")
@@ -280,6 +397,8 @@ class Settings:
                 host=env.get("TRINO_HOST", "").strip() or "localhost",
                 port=_int(env, "TRINO_PORT", 8080),
                 user=env.get("TRINO_USER", "").strip() or "sme_pulse",
+                password=env.get("TRINO_PASSWORD", "").strip() or None,
+                ca_file=_optional_path(env, "TRINO_CA_FILE"),
             ),
             operator=OperatorSettings(
                 airflow_api_url=(
@@ -290,6 +409,8 @@ class Settings:
                 airflow_admin_password=env.get("AIRFLOW_ADMIN_PASSWORD", "").strip() or None,
                 smoke_timeout_s=_float(env, "SMOKE_TIMEOUT_SECONDS", 1800.0),
                 smoke_poll_s=_float(env, "SMOKE_POLL_SECONDS", 10.0),
+                smoke_trino_user=env.get("SMOKE_TRINO_USER", "").strip() or "smoke",
+                smoke_trino_password=env.get("TRINO_SMOKE_PASSWORD", "").strip() or None,
             ),
             dbt_project_dir=dbt_project_dir,
             dbt_profiles_dir=Path(
@@ -308,6 +429,9 @@ class Settings:
                 ),
                 min_retention=_duration(env, "ICEBERG_MIN_RETENTION", "7d"),
             ),
+            alerts=_alerts(env),
+            landing_limits=_landing_limits(env),
+            retention=_retention(env),
             local_stack=LocalStackSettings(
                 cache_dir=(
                     _optional_path(env, "SME_PULSE_CACHE") or Path.home() / ".cache" / "sme-pulse"

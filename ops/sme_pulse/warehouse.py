@@ -39,12 +39,7 @@ def query_table(
 
         where = f"Trino at {settings.trino.host}:{settings.trino.port}"
         try:
-            con = trino.dbapi.connect(
-                host=settings.trino.host,
-                port=settings.trino.port,
-                user=settings.trino.user,
-                catalog="iceberg",
-            )
+            con = trino.dbapi.connect(**settings.trino.connect_args(), catalog="iceberg")
             cur = con.cursor()
             cur.execute(sql)
             rows = [tuple(row) for row in cur.fetchall()]

@@ -47,18 +47,24 @@ class AirflowHome:
         return result
 
 
-@pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
-    home = tmp_path_factory.mktemp("dag-runs")
+def make_airflow_home(home: Path) -> AirflowHome:
+    """A migrated SQLite Airflow home and an SME_PULSE_HOME under `home`."""
     env = {
         **os.environ,
         "SME_PULSE_HOME": str(home / "sme"),
         "AIRFLOW_HOME": str(home / "airflow"),
         "TASK_RETRY_DELAY_SECONDS": "1",
+        # A developer's .env must not send the suite's failures to real receivers.
+        "ALERT_URLS": "",
     }
     for command in (["db", "migrate"], ["pools", "set", "duckdb_writer", "1", "one writer"]):
         subprocess.run([str(AIRFLOW), *command], env=env, capture_output=True, check=True)
     return AirflowHome(env=env, home=home)
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
+    return make_airflow_home(tmp_path_factory.mktemp("dag-runs"))
 
 
 DagsTest = Callable[..., subprocess.CompletedProcess[str]]

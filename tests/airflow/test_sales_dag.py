@@ -15,6 +15,7 @@ from airflow.sdk import AssetOrTimeSchedule
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.feeds.simulator import start_server
 from sme_pulse.orchestration.assets import EXTERNAL_GOLD
+from sme_pulse.orchestration.defaults import RetryTransientOnly
 
 from .conftest import AirflowHome, run_state
 
@@ -48,11 +49,12 @@ def test_runs_daily_or_when_the_external_gold_is_refreshed(dag) -> None:
     assert "AssetOrTimeSchedule" in dag.doc_md
 
 
-def test_every_task_retries_with_backoff(dag) -> None:
+def test_every_task_retries_transient_failures_with_backoff(dag) -> None:
     for task in dag.tasks:
         assert task.retries >= 2, task.task_id
         assert task.retry_exponential_backoff, task.task_id
         assert task.max_retry_delay == timedelta(minutes=30), task.task_id
+        assert isinstance(task.retry_policy, RetryTransientOnly), task.task_id
 
 
 def test_flow_and_task_groups(dag) -> None:

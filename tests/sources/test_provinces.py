@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 from sme_pulse.config import Settings
+from sme_pulse.errors import SmePulseError
 from sme_pulse.sources import provinces
-from sme_pulse.sources.http import SourceError
 from sme_pulse.sources.lineage import RunContext
+from sme_pulse.sources.quarantine import ApiDataset
 from sme_pulse.storage import Lake
 
 RUN = RunContext("test_run", "2026-11-01", datetime(2026, 11, 1, tzinfo=UTC))
@@ -27,23 +28,34 @@ HA_NOI_V1 = {
 }  # fmt: skip
 
 
+def parse(document: object, version: provinces.ApiVersion = "v1") -> provinces.Hierarchy:
+    return provinces.parse(document, version, "http://provinces.test/api/v1/?depth=2", RUN)
+
+
+def bare(dataset: ApiDataset) -> list[dict[str, object]]:
+    """The dataset's rows without lineage."""
+    lineage = set(RUN.lineage("", ""))
+    return [{k: v for k, v in row.items() if k not in lineage} for row in dataset.rows]
+
+
 @pytest.mark.unit
 def test_v1_codes_become_zero_padded_gso_codes() -> None:
-    parsed = provinces.parse([HA_NOI_V1], "v1")
-    assert parsed.provinces[0]["province_code"] == "01"
-    assert [d["district_code"] for d in parsed.children] == ["001", "002"]
-    assert {d["province_code"] for d in parsed.children} == {"01"}
-    assert [d["ward_count"] for d in parsed.children] == [0, 0]
+    parsed = parse([HA_NOI_V1])
+    assert parsed.provinces.rows[0]["province_code"] == "01"
+    assert [d["district_code"] for d in parsed.children.rows] == ["001", "002"]
+    assert {d["province_code"] for d in parsed.children.rows} == {"01"}
+    assert [d["ward_count"] for d in parsed.children.rows] == [0, 0]
+    assert parsed.provinces.drift.describe() == "matches the contract"
 
 
 @pytest.mark.unit
 def test_the_recording_holds_63_provinces_and_696_districts() -> None:
-    parsed = provinces.parse(json.loads(RECORDING.read_text(encoding="utf-8")), "v1")
-    assert len(parsed.provinces) == 63
-    assert len(parsed.children) == 696
-    codes = {p["province_code"] for p in parsed.provinces}
-    assert {d["province_code"] for d in parsed.children} <= codes
-    hcm = next(p for p in parsed.provinces if p["province_code"] == "79")
+    parsed = parse(json.loads(RECORDING.read_text(encoding="utf-8")))
+    assert (len(parsed.provinces.rows), parsed.provinces.rejected) == (63, [])
+    assert (len(parsed.children.rows), parsed.children.rejected) == (696, [])
+    codes = {p["province_code"] for p in parsed.provinces.rows}
+    assert {d["province_code"] for d in parsed.children.rows} <= codes
+    hcm = next(p for p in parsed.provinces.rows if p["province_code"] == "79")
     assert hcm["province_name"] == "Thành phố Hồ Chí Minh"
     assert hcm["division_type"] == "thành phố trung ương"
 
@@ -58,9 +70,9 @@ def test_v2_provinces_carry_wards_and_no_districts() -> None:
         {"name": "Tỉnh Cao Bằng", "code": 4, "division_type": "tỉnh", "codename": "cao_bang",
          "phone_code": 206, "wards": None},
     ]  # fmt: skip
-    parsed = provinces.parse(document, "v2")
+    parsed = parse(document, "v2")
     assert parsed.child_level == "ward"
-    assert parsed.children == [
+    assert bare(parsed.children) == [
         {"ward_code": "00004", "ward_name": "Phường Ba Đình", "codename": "phuong_ba_dinh",
          "division_type": "phường", "province_code": "01", "api_version": "v2"}
     ]  # fmt: skip
@@ -72,16 +84,32 @@ def test_v2_provinces_carry_wards_and_no_districts() -> None:
     [
         ({}, "expected a JSON array"),
         ([], "no provinces"),
-        ([{"name": "X", "code": "abc"}], "not numeric"),
-        ([{"name": "X"}], "without a code"),
-        ([{**HA_NOI_V1, "districts": [{**HA_NOI_V1["districts"][0], "province_code": 79}]}],
-         "names another province"),
-        ([{**HA_NOI_V1, "districts": "none"}], "is not a list"),
+        ([{"name": "X", "districts": []}], "field 'code' is missing from all 1 record"),
+        ([{"name": "X", "code": 1}], "field 'districts' is missing from all 1 record"),
     ],
 )  # fmt: skip
-def test_malformed_documents_are_rejected(document: object, message: str) -> None:
-    with pytest.raises(SourceError, match=message):
-        provinces.parse(document, "v1")
+def test_malformed_documents_and_vanished_fields_fail(document: object, message: str) -> None:
+    with pytest.raises(SmePulseError, match=message):
+        parse(document)
+
+
+@pytest.mark.unit
+def test_bad_records_are_quarantined_with_their_units() -> None:
+    other = {**HA_NOI_V1["districts"][0], "code": 3, "province_code": 79}
+    document = [
+        {**HA_NOI_V1, "districts": [*HA_NOI_V1["districts"], other]},
+        {**HA_NOI_V1, "code": "abc", "name": "Bad code"},
+        {**HA_NOI_V1, "code": 2, "phone_code": "24", "districts": "none"},
+        "not an object",
+    ]
+    parsed = parse(document)
+    assert [p["province_code"] for p in parsed.provinces.rows] == ["01"]
+    assert [r["reason"] for r in parsed.provinces.rejected] == [
+        "not_convertible", "not_convertible", "not_an_object"]  # fmt: skip
+    assert [r["reason"] for r in parsed.children.rejected] == [
+        "names_another_province", "parent_rejected", "parent_rejected"]  # fmt: skip
+    assert (parsed.provinces.read, parsed.children.read) == (4, 5)
+    assert parsed.provinces.drift.describe() == "matches the contract"
 
 
 @pytest.mark.unit

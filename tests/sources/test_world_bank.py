@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from pytest_httpserver import HTTPServer
 from sme_pulse.config import Settings
+from sme_pulse.ingestion.drift import RecordDrift
 from sme_pulse.sources import world_bank
 from sme_pulse.sources.http import SourceError
-from sme_pulse.sources.lineage import RunContext
+from sme_pulse.sources.lineage import RunContext, bronze_key
+from sme_pulse.sources.quarantine import ApiDataset
 from sme_pulse.storage import Lake
 
 RUN = RunContext("test_run", "2026-11-01", datetime(2026, 11, 1, tzinfo=UTC))
@@ -63,20 +65,57 @@ def test_unexpected_shapes_are_rejected(document: object) -> None:
 
 
 @pytest.mark.unit
-def test_null_values_are_kept_as_null_in_bronze() -> None:
+def test_null_values_are_kept_as_null_in_bronze(tmp_path: Path) -> None:
     page = world_bank.parse_page([header(total=2), [row("2025", None), row("2024", 1.5)]], URL)
-    flat = [world_bank.flatten_row(r, page) | RUN.lineage("world_bank", URL) for r in page.rows]
-    table = world_bank.to_table(flat)
+    sink = ApiDataset(world_bank.SOURCE, world_bank.DATASET, world_bank.SCHEMA, RUN)
+    for r in page.rows:
+        sink.add(r, URL, *world_bank.read_row(r, page, sink.drift))
+    sink.land(Lake(str(tmp_path)))
+    table = Lake(str(tmp_path)).read_parquet(bronze_key("world_bank", "indicators", "2026-11-01"))
     assert table.schema.equals(world_bank.SCHEMA)
     assert table.column("value").to_pylist() == [None, 1.5]
     assert table.column("year").to_pylist() == [2025, 2024]
+    assert sink.drift.describe() == "matches the contract"
+
+
+@pytest.mark.unit
+def test_lossless_retyping_is_converted_and_counted() -> None:
+    page = world_bank.parse_page([header(total=1), []], URL)
+    drift = RecordDrift()
+    values, errors = world_bank.read_row(
+        {**row("2024", None), "date": 2024, "value": "1.5", "decimal": "0"}, page, drift
+    )
+    assert errors == [] and values is not None
+    assert (values["year"], values["value"], values["decimal_places"]) == (2024, 1.5, 0)
+    assert drift.describe() == (
+        "date sent as integer instead of text (1 record(s)); decimal sent as text instead of "
+        "integer (1 record(s)); value sent as text instead of number (1 record(s))"
+    )
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"value": "abc"}, "not_convertible"),
+        ({"date": "20x4"}, "not_convertible"),
+        ({"value": True}, "not_convertible"),
+        ({"date": None}, "required_value_missing"),
+        ({"indicator": None}, "field_missing"),
+    ],
+)
+def test_unconvertible_values_are_rejected_with_a_reason(change: dict, reason: str) -> None:
+    page = world_bank.parse_page([header(total=1), []], URL)
+    values, errors = world_bank.read_row({**row("2024", 1.0), **change}, page, RecordDrift())
+    assert values is None and errors[0].reason == reason
 
 
 @pytest.mark.unit
 def test_replay_reads_the_recordings_through_the_live_parser(tmp_path: Path) -> None:
     settings = Settings.from_env({"SME_PULSE_HOME": str(tmp_path)})
-    table = world_bank.collect(settings, RUN)
-    assert table.num_rows == 33
+    sink = world_bank.collect(settings, RUN)
+    assert (sink.read, len(sink.rows), sink.rejected) == (33, 33, [])
+    table = pa.Table.from_pylist(sink.rows, world_bank.SCHEMA)
     rows = {(r["indicator_code"], r["year"]): r["value"] for r in table.to_pylist()}
     assert rows[("NY.GDP.MKTP.CD", 2024)] == 476388230307.175
     assert rows[("FP.CPI.TOTL.ZG", 2015)] == pytest.approx(0.63120090517572)
@@ -111,33 +150,3 @@ def test_live_mode_follows_pagination_and_writes_dated_parquet(
     table = lake.read_parquet(key)
     assert table.column("year").to_pylist() == [2024, 2023]
     assert "page=2" in table.column("request_url").to_pylist()[1]
-
-
-@pytest.mark.integration
-def test_live_error_envelope_fails_the_ingestion(httpserver: HTTPServer, tmp_path: Path) -> None:
-    httpserver.expect_request("/v2/country/VN/indicator/BAD.CODE").respond_with_data(
-        json.dumps(
-            [{"message": [{"id": "120", "key": "Invalid value", "value": "bad indicator"}]}]
-        ),
-        content_type="application/json",
-    )
-    settings = Settings.from_env(
-        {"SME_PULSE_HOME": str(tmp_path), "SOURCE_MODE": "live", "WB_INDICATORS": "BAD.CODE",
-         "WORLD_BANK_API_URL": httpserver.url_for("/v2")}
-    )  # fmt: skip
-    with pytest.raises(SourceError, match=r"API error 120.*bad indicator"):
-        world_bank.ingest(settings, Lake.from_settings(settings), RUN)
-    assert not list(Lake.from_settings(settings).list("bronze/"))
-
-
-@pytest.mark.integration
-def test_live_empty_series_is_an_error(httpserver: HTTPServer, tmp_path: Path) -> None:
-    httpserver.expect_request("/v2/country/VN/indicator/NY.GDP.MKTP.CD").respond_with_json(
-        [header(page=0, pages=0, total=0), None]
-    )
-    settings = Settings.from_env(
-        {"SME_PULSE_HOME": str(tmp_path), "SOURCE_MODE": "live", "WB_INDICATORS": "NY.GDP.MKTP.CD",
-         "WORLD_BANK_API_URL": httpserver.url_for("/v2")}
-    )  # fmt: skip
-    with pytest.raises(SourceError, match="no observations for VN"):
-        world_bank.collect(settings, RUN)

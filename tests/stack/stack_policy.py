@@ -86,6 +86,28 @@ def health_and_restart_violations(compose: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def autoheal_violations(compose: Mapping[str, Any]) -> list[str]:
+    """Compose restarts on exit only: every long-running service carries the autoheal
+    label, and an autoheal service with a pinned image watches that label."""
+    services = _services(compose)
+    watcher = services.get("autoheal")
+    if watcher is None:
+        return ["no autoheal service: an unhealthy container would never be restarted"]
+    label = (watcher.get("environment") or {}).get("AUTOHEAL_CONTAINER_LABEL")
+    if not label or label == "all":
+        return ["autoheal: AUTOHEAL_CONTAINER_LABEL must name a label"]
+    problems = []
+    for name, service in services.items():
+        if name == "autoheal" or is_one_shot(service):
+            continue
+        labels = service.get("labels") or {}
+        if isinstance(labels, list):
+            labels = dict(item.split("=", 1) for item in labels)
+        if str(labels.get(label, "")).lower() != "true":
+            problems.append(f"{name}: long-running service without the {label}=true label")
+    return problems
+
+
 def depends_on_violations(compose: Mapping[str, Any]) -> list[str]:
     """depends_on always states a condition, and every one-shot that starts by default is
     awaited by a long-running service (else `compose up --wait` reports it as failed)."""
@@ -166,6 +188,7 @@ def compose_violations(path: Path | None = None, text: str | None = None) -> lis
     return (
         image_violations(compose)
         + health_and_restart_violations(compose)
+        + autoheal_violations(compose)
         + depends_on_violations(compose)
         + port_violations(compose)
         + secret_violations(compose, raw)
@@ -256,9 +279,41 @@ TRINO_SERVER_PROPERTIES = frozenset(
         "spiller-spill-path",
     }
 )
+# security/password-file.html, security/tls.html, security/internal-communication.html,
+# security/file-system-access-control.html: what trino/secure/ may set.
+TRINO_SECURITY_PROPERTIES = frozenset(
+    {
+        "http-server.https.enabled",
+        "http-server.https.port",
+        "http-server.https.keystore.path",
+        "http-server.https.keystore.key",
+        "http-server.authentication.type",
+        "http-server.authentication.allow-insecure-over-http",
+        "internal-communication.shared-secret",
+    }
+)
+TRINO_PASSWORD_AUTHENTICATOR_PROPERTIES = frozenset(
+    {
+        "password-authenticator.name",
+        "file.password-file",
+        "file.refresh-period",
+        "file.auth-token-cache.max-size",
+    }
+)
+TRINO_ACCESS_CONTROL_PROPERTIES = frozenset(
+    {"access-control.name", "security.config-file", "security.refresh-period"}
+)
 TRINO_NODE_PROPERTIES = frozenset({"node.environment", "node.data-dir", "node.id"})
 CATALOG_ALLOW_LISTS = {"hive": TRINO_HIVE_PROPERTIES, "iceberg": TRINO_ICEBERG_PROPERTIES}
-SECRET_PROPERTIES = frozenset({"s3.aws-access-key", "s3.aws-secret-key", "s3.sse.customer-key"})
+SECRET_PROPERTIES = frozenset(
+    {
+        "s3.aws-access-key",
+        "s3.aws-secret-key",
+        "s3.sse.customer-key",
+        "internal-communication.shared-secret",
+        "http-server.https.keystore.key",
+    }
+)
 
 # Standalone metastore (MetastoreConf of Hive 4.0.1) and hadoop-aws 3.3.6 (core-default /
 # S3A documentation). fs.s3a.access.key / secret.key are left out on purpose: credentials
@@ -321,6 +376,15 @@ def trino_violations(trino_dir: Path | None = None) -> list[str]:
     problems += property_violations(
         parse_properties(node.read_text()), TRINO_NODE_PROPERTIES, str(node)
     )
+    secure = base / "secure"
+    for name, allowed in (
+        ("coordinator.properties", TRINO_SECURITY_PROPERTIES),
+        ("worker.properties", TRINO_SECURITY_PROPERTIES),
+        ("password-authenticator.properties", TRINO_PASSWORD_AUTHENTICATOR_PROPERTIES),
+        ("access-control.properties", TRINO_ACCESS_CONTROL_PROPERTIES),
+    ):
+        path = secure / name
+        problems += property_violations(parse_properties(path.read_text()), allowed, str(path))
     for catalog in sorted((base / "etc" / "catalog").glob("*.properties")):
         allowed = CATALOG_ALLOW_LISTS.get(catalog.stem)
         if allowed is None:

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from stack_policy import (
     ROOT,
+    autoheal_violations,
     compose_violations,
     depends_on_violations,
     health_and_restart_violations,
@@ -26,10 +27,18 @@ GOOD_SERVICE = {
 }
 
 
+AUTOHEAL = {
+    "image": "willfarrell/autoheal:1.2.0",
+    "restart": "unless-stopped",
+    "healthcheck": {"test": ["CMD", "true"]},
+    "environment": {"AUTOHEAL_CONTAINER_LABEL": "autoheal"},
+}
+
+
 def _compose_text(**overrides: object) -> str:
-    service = {**GOOD_SERVICE, **overrides}
+    service = {**GOOD_SERVICE, "labels": {"autoheal": "true"}, **overrides}
     service = {key: value for key, value in service.items() if value is not None}
-    return yaml.safe_dump({"services": {"app": service}})
+    return yaml.safe_dump({"services": {"app": service, "autoheal": AUTOHEAL}})
 
 
 def test_the_stack_compose_file_passes_every_rule() -> None:
@@ -153,3 +162,42 @@ def test_compose_file_has_no_version_key_and_a_project_name() -> None:
     compose = load_compose(ROOT / "docker-compose.yml")
     assert "version" not in compose
     assert compose["name"] == "sme-pulse"
+
+
+def test_every_long_running_service_is_watched_by_autoheal(fault_ledger) -> None:
+    compose = load_compose()
+    assert autoheal_violations(compose) == []
+    watched = {
+        name
+        for name, svc in compose["services"].items()
+        if (svc.get("labels") or {}).get("autoheal") == "true" and svc.get("restart") != "no"
+    }
+    long_running = {
+        name
+        for name, svc in compose["services"].items()
+        if svc.get("restart") != "no" and name != "autoheal"
+    }
+    assert watched == long_running
+    assert all(compose["services"][name].get("healthcheck", {}).get("test") for name in watched)
+    fault_ledger.security(
+        "unhealthy containers restarted (compose restarts on exit only)",
+        observed=f"autoheal watches all {len(watched)} long-running services, each with a "
+        "health check and the autoheal=true label",
+    )
+
+
+def test_autoheal_is_pinned_offline_and_mounts_only_the_docker_socket() -> None:
+    autoheal = load_compose()["services"]["autoheal"]
+    assert image_violations({"services": {"autoheal": autoheal}}) == []
+    assert autoheal["volumes"] == ["/var/run/docker.sock:/var/run/docker.sock"]
+    assert autoheal["network_mode"] == "none"
+    assert autoheal["environment"]["AUTOHEAL_CONTAINER_LABEL"] == "autoheal"
+
+
+def test_a_service_without_the_autoheal_label_is_caught() -> None:
+    compose = load_compose(text=_compose_text(labels=None))
+    assert autoheal_violations(compose) == [
+        "app: long-running service without the autoheal=true label"
+    ]
+    del compose["services"]["autoheal"]
+    assert autoheal_violations(compose)[0].startswith("no autoheal service")

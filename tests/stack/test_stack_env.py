@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import base64
-import json
+import os
 import re
+import sqlite3
 import stat
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from sme_pulse.stack.airflow_auth import write_passwords_file
-from sme_pulse.stack.envfile import ENV_LINE, ensure_secrets, required_variables
+from sme_pulse.stack.airflow_auth import AirflowAuthError, ensure_admin
+from sme_pulse.stack.envfile import (
+    ENV_LINE,
+    check_secrets,
+    ensure_secrets,
+    main,
+    required_variables,
+)
 from stack_policy import ROOT
+from werkzeug.security import check_password_hash
 
 pytestmark = pytest.mark.unit
 
@@ -26,6 +36,7 @@ STACK_FILES = [
     "hive/start-metastore.sh",
     "minio/init.sh",
     "minio/lake-policy.json",
+    "trino/secure/rules.json",
     "postgres/init-databases.sh",
     "postgres/databases.sql",
     "metabase/provision.py",
@@ -123,18 +134,61 @@ def test_ensure_secrets_creates_env_from_the_example_in_place(tmp_path) -> None:
     )
 
 
-def test_airflow_passwords_file_comes_from_the_environment(tmp_path) -> None:
-    target = tmp_path / "auth" / "passwords.json"
+def test_airflow_admin_is_created_then_its_password_reset_from_the_environment() -> None:
+    calls: list[list[str]] = []
+    env = {"AIRFLOW_ADMIN_USER": "ops", "AIRFLOW_ADMIN_PASSWORD": "from-dot-env-1234"}
+    assert ensure_admin(env, run=lambda args: calls.append(list(args)) or 0) == "ops"
+    assert [call[:3] for call in calls] == [
+        ["airflow", "users", "create"],
+        ["airflow", "users", "reset-password"],
+    ]
+    for call in calls:
+        assert call[call.index("--username") + 1] == "ops"
+        assert call[call.index("--password") + 1] == "from-dot-env-1234"
+    assert "Admin" in calls[0]
+
+
+@pytest.mark.parametrize("password", ["", "admin", "changeme", "short-1"])
+def test_airflow_admin_with_a_weak_password_is_refused_before_airflow_runs(password) -> None:
+    calls: list[object] = []
+    with pytest.raises(AirflowAuthError, match="AIRFLOW_ADMIN_PASSWORD"):
+        ensure_admin({"AIRFLOW_ADMIN_PASSWORD": password}, run=calls.append)
+    assert calls == []
+
+
+def test_a_failing_airflow_command_is_named() -> None:
+    env = {"AIRFLOW_ADMIN_PASSWORD": "from-dot-env-1234"}
+    with pytest.raises(AirflowAuthError, match="airflow users create` exited with 1"):
+        ensure_admin(env, run=lambda args: 1)
+
+
+def test_generated_secrets_pass_the_check_and_defaults_do_not(tmp_path) -> None:
+    compose = tmp_path / "docker-compose.yml"
+    compose.write_text(COMPOSE_TEXT)
+    example = tmp_path / ".env.example"
+    example.write_text((ROOT / ".env.example").read_text())
+    env = tmp_path / ".env"
+    ensure_secrets(env, compose, example)
+    assert main(["--check", str(env)]) == 0
+    text = env.read_text()
+    weak = re.sub(r"(?m)^MINIO_ROOT_PASSWORD=.*$", "MINIO_ROOT_PASSWORD=minioadmin", text)
+    weak = re.sub(r"(?m)^MINIO_ROOT_USER=.*$", "MINIO_ROOT_USER=minioadmin", weak)
+    weak = re.sub(r"(?m)^TRINO_PIPELINE_PASSWORD=.*$", "TRINO_PIPELINE_PASSWORD=", weak)
+    env.write_text(weak)
+    assert main(["--check", str(env)]) == 1
+
+
+def test_check_secrets_names_each_unfit_value_on_one_line() -> None:
+    names = ["MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "POSTGRES_PASSWORD", "TRINO_PASSWORD"]
     env = {
-        "AIRFLOW_ADMIN_USER": "ops",
-        "AIRFLOW_ADMIN_PASSWORD": "from-dot-env",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(target),
+        "MINIO_ROOT_USER": "minioadmin",
+        "MINIO_ROOT_PASSWORD": "password",
+        "POSTGRES_PASSWORD": "short",
     }
-    assert write_passwords_file(env) == target
-    assert json.loads(target.read_text()) == {"ops": "from-dot-env"}
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    with pytest.raises(ValueError, match="AIRFLOW_ADMIN_PASSWORD"):
-        write_passwords_file({**env, "AIRFLOW_ADMIN_PASSWORD": ""})
+    problems = check_secrets(env, names)
+    assert [line.split(" ", 1)[0] for line in problems] == names
+    assert all("\n" not in line for line in problems)
+    assert check_secrets({**env, "MINIO_ROOT_USER": "ops-7f3a"}, names[:1]) == []
 
 
 def test_no_password_looking_literal_in_the_stack_files() -> None:
@@ -186,3 +240,42 @@ def test_no_key_material_in_any_tracked_or_new_file() -> None:
         if KEY_MATERIAL.search(text):
             offenders.append(relative)
     assert offenders == []
+
+
+@pytest.mark.integration
+def test_airflow_init_creates_the_fab_admin_and_rotates_its_password(
+    tmp_path, fault_ledger
+) -> None:
+    """The real Airflow CLI with the FAB auth manager on SQLite: `db migrate`, then the
+    module airflow-init runs, twice, with a new password the second time."""
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+        ),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow.db'}",
+        "AIRFLOW_ADMIN_USER": "ops",
+    }
+    run = {"capture_output": True, "text": True, "timeout": 600, "check": False}
+    migrate = subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, **run)
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    module = [sys.executable, "-m", "sme_pulse.stack.airflow_auth"]
+    for password in ("first-password-1234", "rotated-password-5678"):
+        done = subprocess.run(module, env={**env, "AIRFLOW_ADMIN_PASSWORD": password}, **run)
+        assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
+    with sqlite3.connect(tmp_path / "airflow.db") as con:
+        rows = con.execute(
+            "select u.username, u.password, r.name from ab_user u "
+            "join ab_user_role ur on ur.user_id = u.id join ab_role r on r.id = ur.role_id"
+        ).fetchall()
+    assert [(user, role) for user, _, role in rows] == [("ops", "Admin")]
+    assert check_password_hash(rows[0][1], "rotated-password-5678")
+    assert not check_password_hash(rows[0][1], "first-password-1234")
+    fault_ledger.security(
+        "Airflow login in the stack: FAB auth manager, admin from .env (real airflow CLI)",
+        observed="one Admin user, password hashed; rotation in .env replaces the old password",
+    )

@@ -31,7 +31,7 @@ def test_init_scripts_parse(shell: str, script: str) -> None:
 
 
 @pytest.mark.unit
-def test_lake_policy_is_limited_to_the_bucket() -> None:
+def test_lake_policy_is_limited_to_the_bucket(fault_ledger) -> None:
     raw = (ROOT / "minio/lake-policy.json").read_text().replace("__LAKE_BUCKET__", "sme-lake")
     policy = json.loads(raw)
     resources = {r for statement in policy["Statement"] for r in statement["Resource"]}
@@ -40,6 +40,13 @@ def test_lake_policy_is_limited_to_the_bucket() -> None:
     assert all(action.startswith("s3:") and "*" not in action for action in actions)
     assert not {"s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketPolicy"} & actions
     assert all(statement["Effect"] == "Allow" for statement in policy["Statement"])
+    script = (ROOT / "minio/init.sh").read_text()
+    assert "mc anonymous set none" in script
+    fault_ledger.security(
+        "MinIO: private lake bucket, pipeline key limited to it (minio/lake-policy.json)",
+        observed=f"{len(actions)} object and listing actions on the one bucket, no bucket "
+        "administration; anonymous access off; the root user refused as pipeline key",
+    )
 
 
 @pytest.mark.unit

@@ -130,6 +130,7 @@ def metabase(httpserver):
         "METABASE_ADMIN_EMAIL": "owner@example.com",
         "METABASE_ADMIN_PASSWORD": "s3cret-for-tests-1",
         "METABASE_TRINO_HOST": "trino",
+        "METABASE_TRINO_PASSWORD": "trino-login-for-tests-1",
         "METABASE_WAIT_SECONDS": "5",
     }
     return fake, env
@@ -144,6 +145,14 @@ def test_first_run_creates_admin_database_questions_and_dashboard(metabase) -> N
     assert database["name"] == provision_module.DATABASE_NAME
     assert database["details"]["catalog"] == "iceberg"
     assert database["details"]["host"] == "trino"
+    # A password login over verified TLS as the read-only `metabase` user.
+    assert database["details"]["port"] == 8443
+    assert database["details"]["user"] == "metabase"
+    assert database["details"]["password"] == "trino-login-for-tests-1"
+    assert database["details"]["ssl"] is True
+    assert database["details"]["additional-options"] == (
+        "SSLVerification=FULL&SSLTrustStorePath=/opt/trino-ca/trino-ca.pem"
+    )
     assert fake.synced == [database["id"]]
     assert sorted(card["name"] for card in fake.cards.values()) == [
         "Macro indicators, year over year",
@@ -184,3 +193,8 @@ def test_wrong_admin_password_on_an_existing_metabase_fails(metabase) -> None:
 def test_missing_admin_password_is_refused() -> None:
     with pytest.raises(provision_module.ProvisionError, match="METABASE_ADMIN_PASSWORD"):
         provision_module.Settings.from_env({})
+
+
+def test_missing_trino_password_is_refused() -> None:
+    with pytest.raises(provision_module.ProvisionError, match="METABASE_TRINO_PASSWORD"):
+        provision_module.Settings.from_env({"METABASE_ADMIN_PASSWORD": "s3cret-for-tests-1"})

@@ -31,7 +31,10 @@ def test_a_typo_in_a_catalog_property_is_caught(tmp_path) -> None:
     trino = tmp_path / "trino"
     (trino / "etc" / "catalog").mkdir(parents=True)
     (trino / "worker").mkdir()
-    for relative in ("etc/config.properties", "etc/node.properties", "worker/config.properties"):
+    (trino / "secure").mkdir()
+    copied = ["etc/config.properties", "etc/node.properties", "worker/config.properties"]
+    copied += [f"secure/{p.name}" for p in (ROOT / "trino/secure").glob("*.properties")]
+    for relative in copied:
         (trino / relative).write_text((ROOT / "trino" / relative).read_text())
     hive = (ROOT / "trino/etc/catalog/hive.properties").read_text()
     (trino / "etc/catalog/hive.properties").write_text(

@@ -105,6 +105,7 @@ def _env(httpserver) -> dict[str, str]:
         "AIRFLOW_API_URL": httpserver.url_for("/").rstrip("/"),
         "AIRFLOW_ADMIN_USER": "admin",
         "AIRFLOW_ADMIN_PASSWORD": "pw",
+        "TRINO_SMOKE_PASSWORD": "smoke-login-for-tests",
         "SMOKE_TIMEOUT_SECONDS": "60",
         "SMOKE_POLL_SECONDS": "0",
     }
@@ -168,6 +169,11 @@ def test_wrong_password_fails_with_the_status(httpserver) -> None:
 def test_missing_password_is_reported_before_any_call() -> None:
     with pytest.raises(SmokeError, match="AIRFLOW_ADMIN_PASSWORD"):
         run_smoke({}, query=lambda sql: [(0,)])
+
+
+def test_missing_trino_smoke_password_is_reported_before_any_call() -> None:
+    with pytest.raises(SmokeError, match="TRINO_SMOKE_PASSWORD"):
+        run_smoke({"AIRFLOW_ADMIN_PASSWORD": "pw"}, query=lambda sql: [(0,)])
 
 
 def test_gold_check_requires_enough_locations() -> None:

@@ -1,42 +1,18 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-import boto3
 import pyarrow as pa
 import pytest
-from moto.server import ThreadedMotoServer
 from sme_pulse.config import S3Settings
 from sme_pulse.storage import Lake, LakeError
+from sme_pulse.storage.lake import HOST
 
 KEY = "bronze/world_bank/indicators/ingest_date=2026-11-01/part-0.parquet"
 TABLE = pa.table({"year": pa.array([2023, 2024], pa.int32()), "value": [1.5, None]})
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def s3_lake(endpoint: str, bucket: str) -> Lake:
-    creds = S3Settings(endpoint, "testing", "testing", "us-east-1")
-    boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id="testing",
-        aws_secret_access_key="testing", region_name="us-east-1",
-    ).create_bucket(Bucket=bucket)  # fmt: skip
-    return Lake(f"s3://{bucket}", creds)
-
-
-@pytest.fixture(params=["folder", "s3"])
-def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
-    if request.param == "folder":
-        return Lake(str(tmp_path / "lake"))
-    return s3_lake(request.getfixturevalue("s3_endpoint"), f"lake-{tmp_path.name[-20:].lower()}")
 
 
 @pytest.mark.integration
@@ -101,3 +77,31 @@ def test_missing_bucket_is_a_lake_error(s3_endpoint: str) -> None:
     lake = Lake("s3://no-such-bucket", S3Settings(s3_endpoint, "testing", "testing", "us-east-1"))
     with pytest.raises(LakeError, match="s3://no-such-bucket"):
         lake.check_writable()
+
+
+@pytest.mark.unit
+def test_a_failed_write_removes_its_temp_file(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path / "lake"))
+    (tmp_path / "lake" / KEY).mkdir(parents=True)  # the rename onto a folder fails
+    with pytest.raises(LakeError, match="cannot write"):
+        lake.put_bytes(KEY, b"payload")
+    assert list((tmp_path / "lake").rglob(".*.tmp")) == []
+
+
+@pytest.mark.unit
+def test_a_dead_writers_temp_file_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path / "lake"))
+    lake.put_bytes(KEY, b"first")
+    folder = (tmp_path / "lake" / KEY).parent
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    host = HOST.split(".")[0]
+    stale = folder / f".part-0.parquet.{host}.{dead}-0123456789ab.tmp"
+    live = folder / f".part-1.parquet.{host}.{os.getpid()}-0123456789ab.tmp"
+    stale.write_bytes(b"half")
+    live.write_bytes(b"being written")
+    lake.put_bytes(KEY, b"second")
+    assert not stale.exists() and live.exists()
+    assert lake.get_bytes(KEY) == b"second"

@@ -1,9 +1,10 @@
 """Fail fast, before any ingestion, when a dependency is missing (seed 004, lesson 3 and 8).
 
 Each check reports its own line, so an operator sees every broken dependency at once
-instead of fixing them one failed run at a time. `external_checks` guard the public
-sources' DAG, `sales_checks` the sales DAG; `verify` runs either, for the DAG tasks and
-for `sme-pulse preflight` alike.
+instead of fixing them one failed run at a time. The lake is checked first: when it is
+down, the source APIs are not called and are reported as skipped. `external_checks`
+guard the public sources' DAG, `sales_checks` the sales DAG; `verify` runs either, for
+the DAG tasks and for `sme-pulse preflight` alike.
 """
 
 from __future__ import annotations
@@ -34,11 +35,17 @@ class UpstreamMissingError(SmePulseError, RuntimeError):
     """Something the sales models join to is not there yet; the message says what to run."""
 
 
+SOURCE_API_CHECKS = frozenset({"world_bank_api", "provinces_api", "customer_api"})
+"""Checks that call a source's API; with the lake down they are skipped, not run."""
+LAKE_DOWN = "skipped, the lake is unreachable (no source API was called)"
+
+
 @dataclass(frozen=True)
 class CheckResult:
     name: str
     ok: bool
     detail: str
+    skipped: bool = False
 
 
 def _probe(source: str, settings: Settings) -> JsonClient:
@@ -163,13 +170,22 @@ def sales_checks(settings: Settings) -> dict[str, Check]:
 def run_checks(
     settings: Settings, checks: Callable[[Settings], Mapping[str, Check]] = external_checks
 ) -> list[CheckResult]:
-    """Every check's result, failed ones included."""
-    results = []
-    for name, check in checks(settings).items():
+    """Every check's result, failed ones included, the lake's first.
+
+    Nothing can land while the lake is down, so the source APIs are then not called at
+    all (a run that cannot write must not spend a rate-limited API's quota) and are
+    reported as skipped; the other checks still run, so every broken dependency shows.
+    """
+    ordered = sorted(checks(settings).items(), key=lambda item: item[0] != "lake")
+    results: list[CheckResult] = []
+    for name, check in ordered:
+        if name in SOURCE_API_CHECKS and any(r.name == "lake" and not r.ok for r in results):
+            results.append(CheckResult(name, False, LAKE_DOWN, skipped=True))
+            continue
         try:
             results.append(CheckResult(name, True, check(settings)))
         except (SmePulseError, OSError) as exc:
-            results.append(CheckResult(name, False, str(exc)))
+            results.append(CheckResult(name, False, " ".join(str(exc).split())))
     return results
 
 
@@ -183,6 +199,10 @@ def verify(
 
 
 def require(results: list[CheckResult]) -> None:
-    failed = [r for r in results if not r.ok]
+    """Raise one line: every failed check's reason, then the checks skipped because of them."""
+    failed = [f"{r.name}: {r.detail}" for r in results if not r.ok and not r.skipped]
+    skipped = [r.name for r in results if r.skipped]
+    if skipped:
+        failed.append(f"{', '.join(skipped)}: {LAKE_DOWN}")
     if failed:
-        raise PreflightError("; ".join(f"{r.name}: {r.detail}" for r in failed))
+        raise PreflightError("; ".join(failed))

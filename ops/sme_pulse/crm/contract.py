@@ -10,12 +10,14 @@ before 1 July 2025, 34 new provinces and no district from then), `loyalty_tier`
 
 Unknown extra fields are listed in the load manifest and dropped; missing optional
 fields read as null. A record breaking a rule goes to quarantine with its reason and
-the record as received.
+the record as received. A required field that no record of a window carries was renamed
+or removed by the API: that fails the window (`require_fields`) instead of quarantining
+every record, and nothing is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -23,6 +25,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 
 from sme_pulse.ingestion.admin_units import AdminUnits, admin_version
+from sme_pulse.ingestion.drift import ContractViolationError
 from sme_pulse.ingestion.rules import Violation, read_address, read_text
 from sme_pulse.ingestion.values import (
     clean_text,
@@ -45,6 +48,7 @@ FIELDS = (
     "created_at",
     "updated_at",
 )
+REQUIRED_FIELDS = ("id", "full_name", "updated_at")
 LOYALTY_TIERS = ("member", "silver", "gold", "platinum")
 
 REASON_CODES: dict[str, str] = {
@@ -85,6 +89,17 @@ QUARANTINE_SCHEMA = pa.schema(
         *LINEAGE_FIELDS,
     ]
 )
+
+
+def require_fields(seen: Collection[str], where: str) -> None:
+    """Raise `ContractViolationError` when a required field is in no record seen at all."""
+    missing = [name for name in REQUIRED_FIELDS if seen and name not in seen]
+    if missing:
+        raise ContractViolationError(
+            f"{SOURCE}: field {missing[0]!r} is missing from every record of {where} (renamed "
+            "or removed by the API); nothing was written and the watermark did not move - "
+            "map the new name in sme_pulse/crm/contract.py or fix the CRM API"
+        )
 
 
 class CustomerCheck(NamedTuple):

@@ -5,13 +5,16 @@ the first run). Pages are followed by cursor over real HTTP with the shared retr
 policy; each record is checked against the customer contract; valid ones become
 bronze parts, the others quarantine parts with their reason. Then the window's manifest
 row is written, and only then the watermark advances to the newest `updated_at` seen.
+One extraction runs at a time (`LakeLock`); parts no manifest commits, left by a killed
+run, are deleted before and after each run (`crm.commits`), whatever their ingest date.
 
     bronze/crm/customers/ingest_date=<d>/part-<window>-00000.parquet
     quarantine/crm/customers/ingest_date=<d>/part-<window>-00000.parquet
     bronze/crm/load_manifest/ingest_date=<d>/<window>.parquet
     _state/crm/customers_watermark.json
 
-`<window>` is `full` or `since-<watermark as %Y%m%dT%H%M%S%fZ>`, so re-running a window
+`<window>` is `full` or `since-<watermark as %Y%m%dT%H%M%S%fZ>` (plus a digest of the
+ids already landed at that instant, when there are any), so re-running a window
 (after a failure, or the same Airflow run again) rewrites the same objects instead of
 adding copies, and successive windows never overwrite each other. Bronze is an
 append-only change log: silver keeps the latest row per `customer_id` by `updated_at`.
@@ -20,7 +23,9 @@ append-only change log: silver keeps the latest row per `customer_id` by `update
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,36 +33,43 @@ from typing import Any
 import pyarrow as pa
 
 from sme_pulse.config import Settings
+from sme_pulse.crm.commits import (
+    CUSTOMERS_PREFIX,
+    QUARANTINE_PREFIX,
+    drop_uncounted,
+    manifest_key,
+    partition,
+)
+from sme_pulse.crm.commits import MANIFEST_PREFIX as MANIFEST_PREFIX  # bronze.tables reads it
 from sme_pulse.crm.contract import (
     CUSTOMER_FIELDS,
     CUSTOMERS_SCHEMA,
     FIELDS,
     QUARANTINE_SCHEMA,
+    REQUIRED_FIELDS,
     SOURCE,
     CustomerValidator,
+    require_fields,
 )
 from sme_pulse.crm.watermark import Watermark, read_watermark, write_watermark
 from sme_pulse.ingestion.admin_units import load_admin_units
 from sme_pulse.ingestion.drift import SchemaDrift
 from sme_pulse.ingestion.parts import LOAD_COUNT_FIELDS, PartWriter
-from sme_pulse.ingestion.report import CustomerIngestError, FileReport, IngestReport
+from sme_pulse.ingestion.report import CustomerIngestError, FileReport, FileStatus, IngestReport
 from sme_pulse.ingestion.rules import Violation, raw_record_json, reason_of
 from sme_pulse.ingestion.values import clean_text
 from sme_pulse.sources.http import JsonClient, RetryPolicy, SourceError
 from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext
-from sme_pulse.storage import Lake, LakeError
+from sme_pulse.storage import Lake, LakeError, LakeLock
 
 log = logging.getLogger(__name__)
 
-CUSTOMERS_PREFIX = "bronze/crm/customers"
-QUARANTINE_PREFIX = "quarantine/crm/customers"
-MANIFEST_PREFIX = "bronze/crm/load_manifest"
+LOCK_NAME = "crm_customers"
 ENDPOINT = "/v1/customers"
 PAGE_SIZE = 500
 MAX_PAGES = 100_000
 ROWS_PER_PART = 100_000
 BUFFER_ROWS = 10_000
-REQUIRED_FIELDS = ("id", "full_name", "updated_at")
 
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -75,8 +87,15 @@ MANIFEST_SCHEMA = pa.schema(
 )
 
 
-def window_name(since: datetime | None) -> str:
-    return "full" if since is None else f"since-{since.astimezone(UTC):%Y%m%dT%H%M%S%fZ}"
+def window_name(since: datetime | None, landed: Collection[str] = ()) -> str:
+    """The name of the extraction a watermark asks for: equal names, equal extractions."""
+    if since is None:
+        return "full"
+    name = f"since-{since.astimezone(UTC):%Y%m%dT%H%M%S%fZ}"
+    if landed:
+        digest = hashlib.sha256("\n".join(sorted(landed)).encode("utf-8")).hexdigest()
+        name += f"-{digest[:8]}"
+    return name
 
 
 def _iso(moment: datetime) -> str:
@@ -99,9 +118,13 @@ class _Extraction:
     validator: CustomerValidator
     bronze: PartWriter
     quarantine: PartWriter
+    since: datetime | None = None
+    landed: frozenset[str] = frozenset()
     rows_read: int = 0
+    already_landed: int = 0
     pages: int = 0
     newest: datetime | None = None
+    at_newest: set[str] = field(default_factory=set)
     seen_fields: dict[str, None] = field(default_factory=dict)
     _good: list[dict[str, Any]] = field(default_factory=list)
     _good_urls: list[str] = field(default_factory=list)
@@ -150,8 +173,8 @@ class _Extraction:
     def add_page(self, records: list[Any], url: str) -> None:
         self.pages += 1
         for record in records:
-            self.rows_read += 1
             if not isinstance(record, dict):
+                self.rows_read += 1
                 self._reject(
                     record, url, [Violation("not_an_object", "", "record is not a JSON object")]
                 )
@@ -159,8 +182,12 @@ class _Extraction:
             self.seen_fields.update(dict.fromkeys(record))
             check = self.validator.validate(record)
             updated_at = check.updated_at
-            if updated_at is not None and (self.newest is None or updated_at > self.newest):
-                self.newest = updated_at
+            customer_id = clean_text(record.get("id"))
+            if updated_at is not None and updated_at == self.since and customer_id in self.landed:
+                self.already_landed += 1
+                continue
+            self.rows_read += 1
+            self._mark(updated_at, customer_id)
             if check.values is None:
                 self._reject(record, url, check.violations)
             else:
@@ -168,6 +195,15 @@ class _Extraction:
                 self._good_urls.append(url)
         if len(self._good) + len(self._bad) >= BUFFER_ROWS:
             self.flush()
+
+    def _mark(self, updated_at: datetime | None, customer_id: str | None) -> None:
+        """Follow the newest `updated_at` and the ids landed at that instant."""
+        if updated_at is None:
+            return
+        if self.newest is None or updated_at > self.newest:
+            self.newest, self.at_newest = updated_at, set()
+        if updated_at == self.newest and customer_id:
+            self.at_newest.add(customer_id)
 
     def drift(self) -> SchemaDrift:
         seen = list(self.seen_fields)
@@ -228,14 +264,26 @@ def ingest_customers(
 ) -> IngestReport:
     """Land customers changed since the watermark; advance it after a successful write."""
     lake = Lake.from_settings(settings)
+    with LakeLock(lake, LOCK_NAME):
+        for prefix in (CUSTOMERS_PREFIX, QUARANTINE_PREFIX):
+            lake.abort_stale_uploads(prefix)
+        drop_uncounted(lake)
+        return _extract(lake, settings, run, page_size, rows_per_part)
+
+
+def _extract(
+    lake: Lake, settings: Settings, run: RunContext, page_size: int, rows_per_part: int
+) -> IngestReport:
     previous = read_watermark(lake)
     since = previous.updated_since if previous else None
-    window = window_name(since)
+    landed = frozenset(previous.landed_at_mark) if previous else frozenset()
+    window = window_name(since, landed)
     stem = f"part-{window}"
-    partition = f"ingest_date={run.ingest_date}"
-    bronze_prefix = f"{CUSTOMERS_PREFIX}/{partition}"
-    quarantine_prefix = f"{QUARANTINE_PREFIX}/{partition}"
+    bronze_prefix = f"{CUSTOMERS_PREFIX}/{partition(run.ingest_date)}"
+    quarantine_prefix = f"{QUARANTINE_PREFIX}/{partition(run.ingest_date)}"
     extraction = _Extraction(
+        since=since,
+        landed=landed,
         run=run,
         validator=CustomerValidator(load_admin_units()),
         bronze=PartWriter(lake, bronze_prefix, stem, CUSTOMERS_SCHEMA, rows_per_part),
@@ -255,6 +303,7 @@ def ingest_customers(
             headers=headers,
         ) as client:
             _fetch(client, endpoint, since, page_size, extraction)
+        require_fields(extraction.seen_fields, endpoint)
         extraction.flush()
         extraction.bronze.close()
         extraction.quarantine.close()
@@ -265,12 +314,21 @@ def ingest_customers(
         if isinstance(exc, SourceError):
             raise CustomerIngestError(_explain(exc, settings)) from exc
         raise
+    if extraction.already_landed:
+        log.info(
+            "customers[%s]: %d record(s) at the watermark were landed before, skipped",
+            window,
+            extraction.already_landed,
+        )
+    # Nothing new since the watermark: no parts and the same watermark, so a re-run adds
+    # no row; the window's manifest is still written, it carries the freshness SLA.
+    status: FileStatus = "unchanged" if since is not None and not extraction.rows_read else "loaded"
     drift = extraction.drift()
     row = {
         "extraction_window": window,
         "updated_since": since,
         "max_updated_at": extraction.newest,
-        "status": "loaded",
+        "status": status,
         "pages": extraction.pages,
         "rows_read": extraction.rows_read,
         "rows_loaded": extraction.bronze.rows,
@@ -282,21 +340,26 @@ def ingest_customers(
         "extra_fields": drift.extra,
         **run.lineage(SOURCE, endpoint),
     }
-    manifest_key = f"{MANIFEST_PREFIX}/{partition}/{window}.parquet"
-    lake.write_parquet(manifest_key, pa.Table.from_pylist([row], schema=MANIFEST_SCHEMA))
+    manifest = manifest_key(run.ingest_date, window)
+    lake.write_parquet(manifest, pa.Table.from_pylist([row], schema=MANIFEST_SCHEMA))
     _prune(lake, bronze_prefix, stem, extraction.bronze.keys)
     _prune(lake, quarantine_prefix, stem, extraction.quarantine.keys)
+    drop_uncounted(lake, winner=(run.ingest_date, window))
     newest = extraction.newest
     if newest is not None and (since is None or newest > since):
-        write_watermark(lake, Watermark(newest, run.run_id, datetime.now(UTC)))
+        mark = Watermark(newest, run.run_id, datetime.now(UTC), tuple(extraction.at_newest))
+        write_watermark(lake, mark)
+    elif newest == since and not extraction.at_newest <= landed:
+        mark = Watermark(since, run.run_id, datetime.now(UTC), tuple(extraction.at_newest | landed))
+        write_watermark(lake, mark)
     result = FileReport(
         name=f"customers[{window}]",
-        status="loaded",
+        status=status,
         rows_read=extraction.rows_read,
         rows_loaded=extraction.bronze.rows,
         rows_quarantined=extraction.quarantine.rows,
         drift=drift,
-        keys=[*extraction.bronze.keys, *extraction.quarantine.keys, manifest_key],
+        keys=[*extraction.bronze.keys, *extraction.quarantine.keys, manifest],
     )
     log.info("%s", result.line())
     return IngestReport(SOURCE, [result])

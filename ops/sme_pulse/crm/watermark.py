@@ -2,7 +2,9 @@
 
 `_state/crm/customers_watermark.json` holds the newest `updated_at` already landed. The
 next extraction asks for `updated_since` that value (inclusive: records updated in the
-same instant are fetched again rather than missed; silver keeps the latest per id).
+same instant are fetched again rather than missed). `landed_at_mark` lists the ids landed
+at exactly that instant, so the next extraction skips those again-fetched records and a
+re-run with nothing new in the CRM writes nothing.
 It is written only after the bronze parts and the manifest are, so a failed write
 leaves it where it was and the next run extracts the same window again.
 """
@@ -24,6 +26,7 @@ class Watermark:
     updated_since: datetime
     run_id: str
     written_at: datetime
+    landed_at_mark: tuple[str, ...] = ()
 
 
 def read_watermark(lake: Lake) -> Watermark | None:
@@ -36,6 +39,7 @@ def read_watermark(lake: Lake) -> Watermark | None:
             updated_since=datetime.fromisoformat(document["updated_since"]),
             run_id=str(document["run_id"]),
             written_at=datetime.fromisoformat(document["written_at"]),
+            landed_at_mark=tuple(str(i) for i in document.get("landed_at_mark", [])),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise CustomerIngestError(
@@ -49,5 +53,6 @@ def write_watermark(lake: Lake, watermark: Watermark) -> None:
         "updated_since": watermark.updated_since.isoformat(),
         "run_id": watermark.run_id,
         "written_at": watermark.written_at.isoformat(),
+        "landed_at_mark": sorted(watermark.landed_at_mark),
     }
     lake.put_bytes(WATERMARK_KEY, (json.dumps(document, indent=2) + "\n").encode("utf-8"))

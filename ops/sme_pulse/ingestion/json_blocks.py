@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from sme_pulse.config import LandingLimits
 from sme_pulse.ingestion.blocks import (
     BLOCK_BYTES,
     ROWS_PER_BLOCK,
@@ -34,7 +35,7 @@ from sme_pulse.ingestion.blocks import (
 )
 from sme_pulse.ingestion.columns import PY_WHITESPACE
 from sme_pulse.ingestion.drift import ColumnSet
-from sme_pulse.ingestion.readers import JsonRecords, RawRow, json_lines
+from sme_pulse.ingestion.readers import JsonRecords, RawRow, json_lines, too_long_row
 
 TEXT_TYPES = ("VARCHAR", "BIGINT", "UBIGINT", "NULL")
 _KEY_SETS = "select keys, min(i) as first from objects group by keys order by first"
@@ -52,9 +53,15 @@ class JsonLinesBlocks:
     """One JSON object per line, read a block of lines at a time."""
 
     def __init__(
-        self, stream: IO[bytes], encoding: str, columns: ColumnSet, block_bytes: int = BLOCK_BYTES
+        self,
+        stream: IO[bytes],
+        encoding: str,
+        columns: ColumnSet,
+        block_bytes: int = BLOCK_BYTES,
+        max_row_bytes: int = LandingLimits.max_row_bytes,
     ) -> None:
         self._chunks = utf8_chunks(stream, encoding, block_bytes)
+        self._max_row_bytes = max_row_bytes
         self._names = columns.names
         self._columns = columns
         self._records = JsonRecords(columns)
@@ -86,10 +93,20 @@ class JsonLinesBlocks:
             con.close()
 
     def _block(self, con: duckdb.DuckDBPyConnection, lines: list[bytes], first: int) -> Block:
+        # A line over the row limit is quarantined unparsed: one huge record would
+        # otherwise exhaust the parsers' memory cap and fail the whole file.
+        limit = self._max_row_bytes
+        too_long = [
+            too_long_row(first + n, ln, limit) for n, ln in enumerate(lines) if len(ln) > limit
+        ]
+        if too_long:
+            lines = [b"" if len(line) > limit else line for line in lines]
         text = pc.utf8_trim(pa.array(lines, pa.binary()).cast(pa.string()), PY_WHITESPACE)
         kept = pc.indices_nonzero(pc.not_equal(text, ""))
         table = pa.table({"i": pc.add(kept, first), "line": text.take(kept)})
-        return self._arrow_block(table) or self._duckdb_block(con, table)
+        block = self._arrow_block(table) or self._duckdb_block(con, table)
+        block.extra.extend(too_long)
+        return block
 
     def _arrow_block(self, table: pa.Table) -> Block | None:
         """Arrow's JSON reader, when the block is uniform enough for it to be exact.

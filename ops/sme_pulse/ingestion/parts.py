@@ -8,6 +8,7 @@ lands with the lake's atomic write on a folder and on S3.
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -91,12 +92,19 @@ class PartWriter:
         self.keys = []
 
 
-def delete_other_parts(lake: Lake, prefix: str, keep_stem: str) -> list[str]:
-    """Delete every object under `prefix` whose name does not start with `keep_stem`."""
+def delete_other_parts(
+    lake: Lake, prefix: str, keep_stem: str, keep_keys: Collection[str] | None = None
+) -> list[str]:
+    """Delete every object under `prefix` but the parts of `keep_stem`; return their keys.
+
+    With `keep_keys` (what the committing load wrote), parts of the same stem that load
+    did not write go too: an earlier attempt with more parts, killed before its commit.
+    """
     stale = [
         info.key
         for info in lake.list(prefix)
         if not info.key.rsplit("/", 1)[-1].startswith(f"{keep_stem}-")
+        or (keep_keys is not None and info.key not in keep_keys)
     ]
     for key in stale:
         lake.delete(key)

@@ -11,6 +11,14 @@ not counted.
 JSON Lines is read as a text stream in batches, so memory does not grow with the file.
 XLSX is a zip archive that needs random access, so the workbook's bytes are held in
 memory while openpyxl streams its rows in read-only mode; only the first sheet is read.
+
+Input limits (`LandingLimits`, from LANDING_MAX_* / XLSX_MAX_* settings) are checked
+here, before anything is parsed: `landing_object_problem` refuses a landing key that could
+leave its prefix (`..`, an absolute path, a backslash, NUL or another control character)
+and a file over the size limit; `xlsx_archive_problem` refuses a workbook whose members
+would inflate past the unzipped-size or ratio limit (a zip bomb). Python's `zipfile`,
+which openpyxl reads through, never inflates a member past the size its header declares,
+so checking the declared sizes bounds what parsing can allocate.
 """
 
 from __future__ import annotations
@@ -21,15 +29,81 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any, Protocol
 
+from sme_pulse.config import LandingLimits
 from sme_pulse.errors import SmePulseError
 from sme_pulse.ingestion.drift import ColumnSet, HeaderMapper
 from sme_pulse.ingestion.rules import Violation
 
 DELIMITERS = (",", ";", "\t")
+# S3's own limit on a key; a longer name is not a landing export.
+MAX_KEY_BYTES = 1024
+# Members smaller than this are not judged by ratio: a few KB of repeated XML compress
+# far beyond any sane ratio and are harmless.
+RATIO_FLOOR_BYTES = 1 << 20
+# The parts a workbook has: sheets, styles, shared strings, relationships.
+MAX_ZIP_MEMBERS = 10_000
 
 
 class ReadError(SmePulseError, ValueError):
     """The file cannot be parsed at all (empty, corrupt workbook, broken quoting)."""
+
+
+def unsafe_key_reason(key: str) -> str | None:
+    """Why a landing key could escape its prefix or confuse a path, or None when safe."""
+    if not key:
+        return "the file name is empty"
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        return f"the file name is longer than {MAX_KEY_BYTES} bytes"
+    bad = next((ch for ch in key if ord(ch) < 0x20 or ord(ch) == 0x7F), None)
+    if bad is not None:
+        return f"the file name contains the control character U+{ord(bad):04X}"
+    if "\\" in key:
+        return "the file name contains a backslash"
+    if key.startswith("/") or (len(key) > 1 and key[1] == ":" and key[0].isalpha()):
+        return "the file name is an absolute path"
+    if any(part in ("..", ".") for part in key.split("/")):
+        return "the file name has a '.' or '..' path segment"
+    if "//" in key:
+        return "the file name has an empty path segment"
+    return None
+
+
+def landing_object_problem(key: str, size: int, limits: LandingLimits) -> str | None:
+    """Why a landing object is refused unread (unsafe name, too large), or None."""
+    reason = unsafe_key_reason(key)
+    if reason is None and size > limits.max_file_bytes:
+        reason = (
+            f"the file is {size} bytes, over the limit of {limits.max_file_bytes} "
+            "(LANDING_MAX_FILE_MB)"
+        )
+    return reason
+
+
+def xlsx_archive_problem(payload: bytes, limits: LandingLimits) -> str | None:
+    """Why a workbook's zip archive is refused before it is opened, or None."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return f"not a readable XLSX workbook: {exc}"
+    if len(members) > MAX_ZIP_MEMBERS:
+        return f"the workbook has {len(members)} parts, over {MAX_ZIP_MEMBERS}"
+    for member in members:
+        if member.file_size < RATIO_FLOOR_BYTES:
+            continue
+        ratio = member.file_size / max(member.compress_size, 1)
+        if ratio > limits.max_zip_ratio:
+            return (
+                f"the workbook part {member.filename} inflates {ratio:.0f} times, over the "
+                f"limit of {limits.max_zip_ratio} (XLSX_MAX_ZIP_RATIO): a zip bomb"
+            )
+    total = sum(member.file_size for member in members)
+    if total > limits.max_unzipped_bytes:
+        return (
+            f"the workbook unzips to {total} bytes, over the limit of "
+            f"{limits.max_unzipped_bytes} (XLSX_MAX_UNZIPPED_MB)"
+        )
+    return None
 
 
 class RawRow:
@@ -66,6 +140,20 @@ def header_defect(mapper: HeaderMapper) -> Violation | None:
         "missing_required_column",
         missing[0],
         f"the file has no {', '.join(missing)} column; every row is quarantined",
+    )
+
+
+def too_long_row(number: int, line: bytes, limit: int) -> RawRow:
+    """A line over `limit` bytes, never parsed: quarantined with its start and its size
+    (the whole line stays in the landing file, whose SHA-256 the manifest keeps)."""
+    head = line[:200].decode("utf-8", "replace")
+    return RawRow(
+        number,
+        {},
+        head + "...",
+        Violation(
+            "row_too_long", "", f"{len(line)} bytes, over the limit of {limit} (LANDING_MAX_ROW_KB)"
+        ),
     )
 
 
@@ -124,8 +212,11 @@ def json_lines(text: IO[str], records: JsonRecords, first: int = 1) -> Iterator[
 class XlsxReader:
     """The first worksheet of a workbook; the first non-empty row is the header."""
 
-    def __init__(self, payload: bytes, columns: ColumnSet) -> None:
+    def __init__(
+        self, payload: bytes, columns: ColumnSet, limits: LandingLimits | None = None
+    ) -> None:
         self._payload = payload
+        self._limits = limits or LandingLimits()
         self.mapper = HeaderMapper(columns)
         self.header: list[str] = []
         self.delimiter: str | None = None
@@ -135,6 +226,9 @@ class XlsxReader:
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
 
+        problem = xlsx_archive_problem(self._payload, self._limits)
+        if problem:
+            raise ReadError(problem)
         try:
             workbook = openpyxl.load_workbook(
                 io.BytesIO(self._payload), read_only=True, data_only=True

@@ -48,6 +48,12 @@ class FileReport:
     error: str | None = None
     keys: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Every row read is loaded or quarantined: a report saying otherwise is a bug in
+        # the ingestion, caught here before it reaches the manifest or the run summary.
+        if not self.balanced:
+            raise ValueError(f"{self.name}: rows do not add up ({self.line()})")
+
     @property
     def balanced(self) -> bool:
         return self.rows_loaded + self.rows_quarantined == self.rows_read

@@ -25,8 +25,10 @@ producer (the model tasks read XCom). On Trino the pool is the default one.
 from __future__ import annotations
 
 import gc
+import re
 from typing import Any
 
+from airflow.exceptions import AirflowException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import (
     PRODUCER_WATCHER_TASK_ID,
@@ -36,10 +38,39 @@ from cosmos.constants import (
     TestBehavior,
     TestIndirectSelection,
 )
+from cosmos.exceptions import CosmosDbtRunError
 
 from sme_pulse.config import Settings
 
 DUCKDB_POOL = "duckdb_writer"
+DBT_ERRORS_PREFIX = "dbt invocation completed with errors: "
+"""How Cosmos (`cosmos.dbt.runner.handle_exception_if_needed`) starts the error it raises
+when dbt finished but some nodes did not pass; one `<node>: <message>` line per node."""
+FAILED_TEST_LINE = re.compile(r"^(\S+): Got \d+ results?, configured to fail if ")
+"""dbt's message for a data test that found rows it forbids."""
+WATCHER_TESTS_FAILED = re.compile(
+    r"^(?:dbt tests for model|Tests for model) '([^']+)' (?:failed\.|finished with status 'fail')"
+)
+"""How a `watcher` layer's test task (`cosmos.operators._watcher.base`) reports that the
+producer's `dbt build` found a model's tests failing."""
+
+
+def failed_data_tests(exception: BaseException) -> list[str]:
+    """The data tests a failed dbt task reports, when failing tests are all that failed.
+
+    Empty when anything else went wrong too (a model's SQL error, a lost connection):
+    those may be transient, a test that found bad rows is not.
+    """
+    message = str(exception)
+    if isinstance(exception, AirflowException) and (found := WATCHER_TESTS_FAILED.match(message)):
+        return [f"tests of {found.group(1)}"]
+    if not isinstance(exception, CosmosDbtRunError) or not message.startswith(DBT_ERRORS_PREFIX):
+        return []
+    lines = [line for line in message.removeprefix(DBT_ERRORS_PREFIX).splitlines() if line]
+    matches = [FAILED_TEST_LINE.match(line) for line in lines]
+    if not matches or not all(matches):
+        return []
+    return [m.group(1) for m in matches if m]
 
 
 def warehouse_pool(settings: Settings) -> dict[str, str]:

@@ -30,7 +30,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from sme_pulse.checks import reconcile
 from sme_pulse.config import Settings
+from sme_pulse.errors import SmePulseError
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.feeds.simulator import start_server
 from sme_pulse.storage import Lake
@@ -180,10 +182,25 @@ def print_summary(console: Console, settings: Settings, outcomes: list[DagOutcom
         bronze.add_row(dataset, str(counts["files"]), str(counts["rows"]))
     console.print(bronze)
 
+    print_row_accounting(console, settings)
+
     models = Table("table", "rows", title=f"Silver and gold ({settings.warehouse_path})")
     for table, rows in model_row_counts(settings).items():
         models.add_row(table, str(rows))
     console.print(models)
+
+
+def print_row_accounting(console: Console, settings: Settings) -> None:
+    """Landing file → bronze → silver, as the sales run's summary checked it."""
+    try:
+        balances = reconcile.warehouse_balances(settings)
+    except SmePulseError as exc:
+        console.print(f"[yellow]row accounting unavailable[/yellow]: {exc}")
+        return
+    table = Table("source", "check", "expected", "actual", "difference", title="Row accounting")
+    for b in balances:
+        table.add_row(b.source, b.check, str(b.expected), str(b.actual), f"{b.difference:+d}")
+    console.print(table)
 
 
 def feeds_dir(settings: Settings) -> Path:

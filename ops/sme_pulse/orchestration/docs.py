@@ -126,8 +126,10 @@ already there.
 
 SALES_BRONZE_FRESHNESS = """
 `dbt source freshness` on `bronze_sales` and `bronze_crm` (thresholds in their sources'
-yml). Past the warn threshold it logs; past the error threshold the task fails without
-retrying, because gold would be presented as current while the exports have stopped.
+yml). Past the warn threshold it logs and sends one alert (when `ALERT_URLS` is set) and
+the run goes on; past the error threshold the task fails without retrying, because gold
+would be presented as current while the exports have stopped, and its failure alert names
+the sources.
 """
 
 SALES_SUMMARY = """
@@ -155,4 +157,18 @@ when there are none (DuckDB target, or nothing built yet).
 ICEBERG_MAINTAIN = """
 `optimize`, `expire_snapshots`, `remove_orphan_files` and `analyze` on one table; returns
 its snapshot and data-file counts before and after.
+"""
+
+
+HOUSEKEEPING_DAG = """
+### Housekeeping
+
+Daily, the Airflow metadata database loses what is older than `AIRFLOW_DB_RETENTION_DAYS`
+(default 30): finished runs, their task instances, XComs, the audit log, old jobs
+(`airflow db clean`, nothing archived). Each DAG's latest scheduled run is always kept.
+"""
+
+CLEAN_AIRFLOW_DB = """
+Runs `airflow db clean --clean-before-timestamp <now - AIRFLOW_DB_RETENTION_DAYS>
+--skip-archive` and fails with its last lines if it does not finish; safe to re-run.
 """

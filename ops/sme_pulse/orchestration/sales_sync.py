@@ -17,6 +17,7 @@ from typing import Any
 from sme_pulse import runs
 from sme_pulse.checks import freshness as checks_freshness
 from sme_pulse.checks import preflight as checks_preflight
+from sme_pulse.checks import reconcile
 from sme_pulse.config import Settings
 from sme_pulse.crm import ingest_customers as run_customer_ingestion
 from sme_pulse.ingestion.report import IngestReport
@@ -34,6 +35,7 @@ SALES_TABLES = (
     "silver.int_location_crosswalk",
     "silver.int_customers_unified",
     "silver.int_sales_orphans",
+    "silver.int_row_reconciliation",
     "gold.fct_sales",
     "gold.fct_sales_monthly_by_province",
     "gold.mart_sales_vs_macro",
@@ -140,7 +142,8 @@ def summarise(
     freshness: Mapping[str, Any],
     task_states: Mapping[str, str | None],
 ) -> dict[str, Any]:
-    """What the run did, in the task log and in XCom: ingestion, SLA, tests, orphans, rows."""
+    """What the run did, in the task log and in XCom: ingestion, SLA, tests, orphans, rows,
+    and the row accounting; fails (after logging everything) when that does not balance."""
     settings = Settings.from_env()
     ingestion = ingestion_counts(reports)
     tests = dbt_test_states(task_states)
@@ -172,10 +175,18 @@ def summarise(
         log.warning("orphan orders (%s): %d, listed in silver.int_sales_orphans", reason, orders)
     for table, rows in models.items():
         log.info("%-40s %8d rows", table, rows)
+    balances = reconcile.ingestion_balances(reports) + reconcile.warehouse_balances(settings)
+    for balance in balances:
+        log.info("rows %s", balance.line())
+    reconcile.require_balanced(balances)
     return {
         "ingestion": ingestion,
         "freshness": dict(freshness),
         "dbt_test_tasks": tests,
         "orphans": orphans,
         "models": models,
+        "row_accounting": [
+            {"check": b.check, "source": b.source, "expected": b.expected, "actual": b.actual}
+            for b in balances
+        ],
     }

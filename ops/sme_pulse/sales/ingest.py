@@ -7,8 +7,14 @@ For each file in the landing area, in key order:
 2. stream it in batches through the reader for its format and the contract; valid rows
    become bronze parts, every other row a quarantine part with its reason and raw values
    (so loaded + quarantined = read, always);
-3. write the manifest row, which commits the load, then delete the parts of any earlier
+3. compare the SHA-256 of the bytes the parser read with the fingerprint: a file
+   rewritten while it was read is not loaded (its parts are deleted, nothing is recorded)
+   and the next run loads its final content;
+4. write the manifest row, which commits the load, then delete the parts of any earlier
    version of the same file: a corrected file with the same name supersedes the old load.
+
+One load runs at a time per lake (`LakeLock`); a second one waits and then finds the
+files unchanged. Each load first aborts multipart uploads a dead writer left on S3.
 
 A file that cannot be parsed at all is reported as failed and leaves bronze untouched;
 a missing or unreachable landing area raises `SalesIngestError`; lake failures raise
@@ -19,22 +25,30 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sme_pulse.config import Settings
+from sme_pulse.config import LandingLimits, Settings
 from sme_pulse.ingestion.admin_units import load_admin_units
 from sme_pulse.ingestion.blocks import Block, CsvBlocks, RowBlocks
 from sme_pulse.ingestion.json_blocks import JsonLinesBlocks
 from sme_pulse.ingestion.parts import ROWS_PER_PART, PartWriter, delete_other_parts
-from sme_pulse.ingestion.readers import RawRow, ReadError, XlsxReader, raw_record
+from sme_pulse.ingestion.readers import (
+    RawRow,
+    ReadError,
+    XlsxReader,
+    landing_object_problem,
+    raw_record,
+)
 from sme_pulse.ingestion.report import FileReport, FileStatus, IngestReport
 from sme_pulse.ingestion.rules import Violation, raw_record_json, reason_of
 from sme_pulse.ingestion.values import clean_text
@@ -47,11 +61,18 @@ from sme_pulse.sales.contract import (
     SOURCE,
     Validator,
 )
-from sme_pulse.sales.landing import FileProfile, LandingArea, file_format
-from sme_pulse.sales.layout import file_slug, lines_prefix, part_stem, quarantine_prefix
+from sme_pulse.sales.landing import FileProfile, HashedStream, LandingArea, file_format
+from sme_pulse.sales.layout import (
+    ORDER_LINES_PREFIX,
+    QUARANTINE_PREFIX,
+    file_slug,
+    lines_prefix,
+    part_stem,
+    quarantine_prefix,
+)
 from sme_pulse.sales.manifest import LoadRecord, ManifestEntry, read_manifests, write_manifest
 from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext
-from sme_pulse.storage import Lake, LakeError
+from sme_pulse.storage import Lake, LakeError, LakeLock
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +137,25 @@ def _quarantine_batch(
     return pa.RecordBatch.from_arrays(arrays, schema=QUARANTINE_SCHEMA)
 
 
-def _drop_other_versions(lake: Lake, slug: str, stem: str) -> None:
-    delete_other_parts(lake, lines_prefix(slug), stem)
-    delete_other_parts(lake, quarantine_prefix(slug), stem)
+def _drop_other_versions(lake: Lake, slug: str, stem: str, keys: list[str] | None = None) -> None:
+    delete_other_parts(lake, lines_prefix(slug), stem, keys)
+    delete_other_parts(lake, quarantine_prefix(slug), stem, keys)
+
+
+def _drop_uncommitted(lake: Lake, committed: dict[str, LoadRecord]) -> list[str]:
+    """Delete parts no manifest commits: those of a load that died (or lost the lake)
+    before its manifest, even when its landing file is gone since. Runs under the lock,
+    so no other load is writing parts."""
+    stale = []
+    for prefix in (ORDER_LINES_PREFIX, QUARANTINE_PREFIX):
+        for info in lake.list(prefix):
+            folder, name = info.key.rsplit("/", 1)
+            record = committed.get(folder.rsplit("file_slug=", 1)[-1])
+            if record is None or not name.startswith(f"{part_stem(record.sha256)}-"):
+                stale.append(info.key)
+    for key in stale:
+        lake.delete(key)
+    return stale
 
 
 @dataclass
@@ -129,6 +166,7 @@ class _Loader:
     run: RunContext
     rows_per_part: int
     encoding: str
+    limits: LandingLimits = field(default_factory=LandingLimits)
 
     def load(self, name: str, previous: LoadRecord | None) -> FileReport:
         fmt = file_format(name)
@@ -159,8 +197,19 @@ class _Loader:
         )
         try:
             with contextlib.ExitStack() as stack:
-                reader = self._reader(name, fmt, profile, stack)
+                reader, read_sha256 = self._reader(name, fmt, profile, stack)
                 read = self._stream(reader, constants, bronze, quarantine)
+                changed = read_sha256() != profile.sha256
+            if changed:
+                bronze.discard()
+                quarantine.discard()
+                return FileReport(
+                    name,
+                    "failed",
+                    profile.sha256,
+                    error="the file changed while it was read; nothing loaded, "
+                    "the next run loads its final content",
+                )
             bronze.close()
             quarantine.close()
         except (ReadError, csv.Error, UnicodeDecodeError, pa.ArrowInvalid) as exc:
@@ -198,7 +247,7 @@ class _Loader:
             loaded_at=self.run.ingested_at,
         )
         manifest = write_manifest(self.lake, entry, self.run, constants.request_url)
-        _drop_other_versions(self.lake, slug, stem)
+        _drop_other_versions(self.lake, slug, stem, [*bronze.keys, *quarantine.keys])
         return FileReport(
             name,
             status,
@@ -214,14 +263,20 @@ class _Loader:
 
     def _reader(
         self, name: str, fmt: str, profile: FileProfile, stack: contextlib.ExitStack
-    ) -> Source:
+    ) -> tuple[Source, Callable[[], str]]:
+        """The file's blocks, and a function giving the SHA-256 of the bytes they came from."""
         if fmt == "xlsx":
-            return RowBlocks(XlsxReader(self.landing.get_bytes(name), COLUMNS), COLUMNS)
-        stream = stack.enter_context(self.landing.open_input(name))
+            workbook = self.landing.get_bytes(name)
+            blocks = RowBlocks(XlsxReader(workbook, COLUMNS, self.limits), COLUMNS)
+            return blocks, lambda: hashlib.sha256(workbook).hexdigest()
+        stream = HashedStream(stack.enter_context(self.landing.open_input(name)))
         encoding = profile.encoding or "utf-8"
         if fmt == "csv":
-            return CsvBlocks(stream, encoding, COLUMNS)
-        return JsonLinesBlocks(stream, encoding, COLUMNS)
+            return CsvBlocks(stream, encoding, COLUMNS), stream.sha256
+        return (
+            JsonLinesBlocks(stream, encoding, COLUMNS, max_row_bytes=self.limits.max_row_bytes),
+            stream.sha256,
+        )
 
     def _stream(
         self,
@@ -323,7 +378,6 @@ def ingest_sales(
     landing = LandingArea(settings.landing_uri, settings.s3)
     landing.require_reachable()
     lake = Lake.from_settings(settings)
-    previous = read_manifests(lake)
     loader = _Loader(
         lake=lake,
         landing=landing,
@@ -331,10 +385,22 @@ def ingest_sales(
         run=run,
         rows_per_part=rows_per_part,
         encoding=settings.landing_encoding,
+        limits=settings.landing_limits,
     )
     report = IngestReport(SOURCE)
-    for info in landing.files():
-        result = loader.load(info.key, previous.get(file_slug(info.key)))
-        log.info("%s", result.line())
-        report.files.append(result)
+    with LakeLock(lake, SOURCE):
+        for prefix in (ORDER_LINES_PREFIX, QUARANTINE_PREFIX):
+            lake.abort_stale_uploads(prefix)
+        previous = read_manifests(lake)
+        _drop_uncommitted(lake, previous)
+        for info in landing.files():
+            # An unsafe name or an oversized file is refused before a byte is read.
+            refused = landing_object_problem(info.key, info.size, settings.landing_limits)
+            result = (
+                FileReport(repr(info.key)[1:-1], "rejected", error=refused)
+                if refused
+                else loader.load(info.key, previous.get(file_slug(info.key)))
+            )
+            log.info("%s", result.line())
+            report.files.append(result)
     return report

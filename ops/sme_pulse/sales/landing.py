@@ -47,6 +47,31 @@ def _line_terminator(head: bytes) -> str | None:
     return kinds[0] if len(kinds) == 1 else "mixed"
 
 
+class HashedStream:
+    """A landing stream that fingerprints exactly the bytes it hands to the parser.
+
+    The profile hashes a file before it is parsed; if someone rewrites the file in
+    between or during the parse, the rows loaded come from other bytes than the hash
+    says. Comparing this digest with the profile's catches that, so such a load is never
+    recorded under either hash.
+    """
+
+    def __init__(self, stream: pa.NativeFile) -> None:
+        self._stream = stream
+        self._digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(size)
+        self._digest.update(chunk)
+        return chunk
+
+    def sha256(self) -> str:
+        """Digest of the whole object: what the parser left unread is read and hashed too."""
+        while self.read(CHUNK):
+            pass
+        return self._digest.hexdigest()
+
+
 class LandingArea(Lake):
     """A lake root holding landing files, read as streams."""
 

@@ -151,8 +151,12 @@ class JsonClient:
         try:
             return response.json(), str(response.request.url)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            # A body cut short by a proxy or a dropped connection is worth another try.
-            raise _RetryableError(f"invalid JSON body: {str(exc)[:120]}") from exc
+            # A body cut short, or a proxy's error page served with 200, is worth another try.
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            start = " ".join(response.text[:60].split())
+            raise _RetryableError(
+                f"invalid JSON body ({kind}, starts {start!r}): {str(exc)[:120]}"
+            ) from exc
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> tuple[Any, str]:
         """Return `(document, final_url)`; raise `SourceError` once retries are exhausted."""

@@ -5,13 +5,15 @@ and their 696 districts. v2 (`/api/v2/?depth=2`) describes the reformed country:
 provinces with their wards and no district level. Both are parsed here into the same
 kinds of rows (a parent table and a child table), keyed by the official GSO codes as
 zero-padded strings, because sales exports and the reform's conversion tables use those
-strings, not the API's integers.
+strings, not the API's integers. Records are read under the JSON drift policy
+(docs/sources.md): a province or unit that breaks it goes to quarantine (with its units,
+as `parent_rejected`), a field no record carries fails the run before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,8 +21,11 @@ import httpx
 import pyarrow as pa
 
 from sme_pulse.config import Settings
+from sme_pulse.ingestion.drift import JsonField, RecordContract, RecordDrift
+from sme_pulse.ingestion.rules import Violation
 from sme_pulse.sources.http import JsonClient, SourceError
-from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext, bronze_key, bronze_prefix
+from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext, bronze_prefix
+from sme_pulse.sources.quarantine import ApiDataset
 from sme_pulse.sources.replay import Route, transport_for
 from sme_pulse.storage import Lake
 
@@ -73,80 +78,134 @@ WARD_SCHEMA = pa.schema(
 )
 
 CODE_WIDTH = {"province": 2, "district": 3, "ward": 5}
+REMEDY = (
+    "check the provinces API response and update the fields in "
+    "sme_pulse/sources/provinces.py; bronze keeps its previous partition"
+)
+PROVINCE_FIELDS = (
+    JsonField("code", ("code",), "integer", required=True),
+    JsonField("name", ("name",), "text", required=True),
+    JsonField("codename", ("codename",), "text"),
+    JsonField("division_type", ("division_type",), "text"),
+    JsonField("phone_code", ("phone_code",), "integer"),
+)
+CHILD_CONTRACT = RecordContract(
+    SOURCE,
+    (
+        *PROVINCE_FIELDS[:4],
+        JsonField("short_codename", ("short_codename",), "text"),
+        JsonField("province_code", ("province_code",), "integer"),
+        JsonField("wards", ("wards",), "array"),
+    ),
+    REMEDY,
+)
+"""A district (v1) or ward (v2). v2's depth-2 wards omit `province_code`; the enclosing
+province gives it."""
 
 
-def gso_code(raw: Any, level: str, context: str) -> str:
+@cache
+def province_contract(child_key: str) -> RecordContract:
+    """A province must carry its child level's key (null when not expanded): a renamed
+    `districts` would otherwise land every province without districts."""
+    children = JsonField("children", (child_key,), "array", present=True)
+    return RecordContract(SOURCE, (*PROVINCE_FIELDS, children), REMEDY)
+
+
+def gso_code(value: int, level: str) -> tuple[str | None, list[Violation]]:
     """The API's integer code as the official zero-padded GSO string (1 -> '01')."""
-    if isinstance(raw, bool) or raw is None or raw == "":
-        raise SourceError(f"{SOURCE}: {level} without a code in {context}")
-    text = str(raw).strip()
-    if not text.isdigit():
-        raise SourceError(f"{SOURCE}: {level} code {raw!r} is not numeric in {context}")
-    return text.zfill(CODE_WIDTH[level])
+    width = CODE_WIDTH[level]
+    if value < 0 or len(str(value)) > width:
+        return None, [Violation("invalid_code", "code", f"{value} is not a {width}-digit code")]
+    return str(value).zfill(width), []
 
 
 @dataclass(frozen=True)
 class Hierarchy:
-    """Parsed rows: provinces plus the child level the API version has."""
+    """Provinces plus the child level the API version has, each with its rejects."""
 
-    provinces: list[dict[str, Any]]
-    children: list[dict[str, Any]]
+    provinces: ApiDataset
+    children: ApiDataset
     child_level: Literal["district", "ward"]
 
 
-def _children(item: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    # The API gives `null` or `[]` for a level it did not expand.
-    value = item.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise SourceError(f"{SOURCE}: {key!r} is not a list for {item.get('name')!r}")
-    return value
+def _province(
+    item: object, child_key: str, drift: RecordDrift, version: ApiVersion
+) -> tuple[dict[str, Any] | None, list[Violation], list[object]]:
+    """(bronze row or None, violations, child records it holds)."""
+    values, errors = province_contract(child_key).read(item, drift)
+    if values is None:
+        held = item.get(child_key) if isinstance(item, dict) else None
+        return None, errors, held if isinstance(held, list) else []
+    code, errors = gso_code(values["code"], "province")
+    row = {
+        "province_code": code,
+        "province_name": values["name"],
+        "codename": values["codename"],
+        "division_type": values["division_type"],
+        "phone_code": values["phone_code"],
+        "api_version": version,
+    }
+    return (None if errors else row), errors, values["children"] or []
 
 
-def parse(document: Any, version: ApiVersion) -> Hierarchy:
+def _child(
+    child: object, code: str, level: str, drift: RecordDrift, version: ApiVersion
+) -> tuple[dict[str, Any] | None, list[Violation]]:
+    values, errors = CHILD_CONTRACT.read(child, drift)
+    if values is None:
+        return None, errors
+    child_code, errors = gso_code(values["code"], level)
+    parent = values["province_code"]
+    if parent is not None and gso_code(parent, "province")[0] != code:
+        errors.append(
+            Violation("names_another_province", "province_code", f"{parent} is not {code}")
+        )
+    if errors:
+        return None, errors
+    row = {
+        f"{level}_code": child_code,
+        f"{level}_name": values["name"],
+        "codename": values["codename"],
+        "division_type": values["division_type"],
+        "province_code": code,
+        "api_version": version,
+    }
+    if level == "district":
+        row["short_codename"] = values["short_codename"]
+        row["ward_count"] = len(values["wards"] or [])
+    return row, []
+
+
+def parse(document: Any, version: ApiVersion, url: str, run: RunContext) -> Hierarchy:
+    """Rows and rejects of both levels; a `ContractViolationError` when a field vanished."""
     if not isinstance(document, list):
         raise SourceError(
             f"{SOURCE}: expected a JSON array of provinces, got {type(document).__name__}"
         )
     if not document:
         raise SourceError(f"{SOURCE}: the API returned no provinces")
-    child_key, child_level = ("districts", "district") if version == "v1" else ("wards", "ward")
-    provinces: list[dict[str, Any]] = []
-    children: list[dict[str, Any]] = []
+    if version == "v1":
+        child_key, level, suffix = "districts", "district", ""
+        children = ApiDataset(SOURCE, DISTRICTS, DISTRICT_SCHEMA, run)
+    else:
+        child_key, level, suffix = "wards", "ward", "_v2"
+        children = ApiDataset(SOURCE, f"{WARDS}{suffix}", WARD_SCHEMA, run)
+    province_contract(child_key).require_fields(document, url)
+    provinces = ApiDataset(SOURCE, f"{PROVINCES}{suffix}", PROVINCE_SCHEMA, run)
+    held_by: list[tuple[str | None, list[object]]] = []
     for item in document:
-        if not isinstance(item, dict):
-            raise SourceError(f"{SOURCE}: a province entry is not an object: {item!r}"[:200])
-        code = gso_code(item.get("code"), "province", f"province {item.get('name')!r}")
-        phone = item.get("phone_code")
-        provinces.append(
-            {
-                "province_code": code,
-                "province_name": item.get("name"),
-                "codename": item.get("codename"),
-                "division_type": item.get("division_type"),
-                "phone_code": int(phone) if phone not in (None, "") else None,
-                "api_version": version,
-            }
-        )
-        for child in _children(item, child_key):
-            where = f"{child_level} {child.get('name')!r} of {code}"
-            parent = child.get("province_code", item.get("code"))
-            if gso_code(parent, "province", where) != code:
-                raise SourceError(f"{SOURCE}: {where} names another province ({parent!r})")
-            row = {
-                f"{child_level}_code": gso_code(child.get("code"), child_level, where),
-                f"{child_level}_name": child.get("name"),
-                "codename": child.get("codename"),
-                "division_type": child.get("division_type"),
-                "province_code": code,
-                "api_version": version,
-            }
-            if child_level == "district":
-                row["short_codename"] = child.get("short_codename")
-                row["ward_count"] = len(_children(child, "wards"))
-            children.append(row)
-    return Hierarchy(provinces=provinces, children=children, child_level=child_level)
+        row, errors, held = _province(item, child_key, provinces.drift, version)
+        provinces.add(item, url, row, errors)
+        held_by.append((row["province_code"] if row else None, held))
+    CHILD_CONTRACT.require_fields([c for _, held in held_by for c in held], f"{child_key} of {url}")
+    for code, held in held_by:
+        for child in held:
+            if code is None:
+                parent = [Violation("parent_rejected", "province", "its province is quarantined")]
+                children.add(child, url, None, parent)
+            else:
+                children.add(child, url, *_child(child, code, level, children.drift, version))
+    return Hierarchy(provinces=provinces, children=children, child_level=level)
 
 
 def api_url(base_url: str) -> str:
@@ -167,39 +226,20 @@ def replay_route(replay_dir: Path) -> Route:
     return route
 
 
-def _table(
-    rows: Sequence[dict[str, Any]], schema: pa.Schema, lineage: dict[str, object]
-) -> pa.Table:
-    return pa.Table.from_pylist([{**row, **lineage} for row in rows], schema=schema)
-
-
 def collect(
     settings: Settings, run: RunContext, transport: httpx.BaseTransport | None = None
-) -> dict[str, pa.Table]:
-    """Fetch the hierarchy; return bronze tables by dataset name."""
+) -> Hierarchy:
+    """Fetch the hierarchy into its datasets with lineage; write nothing."""
     version = version_of(settings.provinces_api_url)
     transport = transport_for(settings, replay_route(settings.replay_dir), transport)
     with JsonClient.from_settings(SOURCE, settings, transport=transport) as client:
         document, url = client.get_json(api_url(settings.provinces_api_url), {"depth": 2})
-    hierarchy = parse(document, version)
-    lineage = run.lineage(SOURCE, url)
-    districts = hierarchy.child_level == "district"
-    child, child_schema = (DISTRICTS, DISTRICT_SCHEMA) if districts else (WARDS, WARD_SCHEMA)
-    suffix = "" if version == "v1" else "_v2"
-    return {
-        f"{PROVINCES}{suffix}": _table(hierarchy.provinces, PROVINCE_SCHEMA, lineage),
-        f"{child}{suffix}": _table(hierarchy.children, child_schema, lineage),
-    }
+    return parse(document, version, url, run)
 
 
 def ingest(
     settings: Settings, lake: Lake, run: RunContext, transport: httpx.BaseTransport | None = None
 ) -> dict[str, int]:
-    """Land each dataset as a dated Parquet file; return rows per bronze key."""
-    tables = collect(settings, run, transport)
-    written: dict[str, int] = {}
-    for dataset, table in tables.items():
-        key = bronze_key(SOURCE, dataset, run.ingest_date)
-        lake.write_parquet(key, table)
-        written[key] = table.num_rows
-    return written
+    """Land each dataset as a dated Parquet file (rejects in quarantine); rows per key."""
+    hierarchy = collect(settings, run, transport)
+    return {**hierarchy.provinces.land(lake), **hierarchy.children.land(lake)}

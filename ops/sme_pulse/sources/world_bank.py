@@ -3,12 +3,13 @@
 The API's quirks are handled here and nowhere else: errors come back as HTTP 200 with a
 `message` envelope, `per_page` (and sometimes the other header fields) arrive as strings,
 an empty result is `[{"page": 0, ...}, null]`, and `value` is null for years not yet
-published.
+published. Observations are read under the JSON drift policy (`CONTRACT`, docs/sources.md):
+numbers sent as text are converted and counted, unconvertible values are quarantined, a
+renamed field fails the run with one line before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,11 @@ import httpx
 import pyarrow as pa
 
 from sme_pulse.config import Settings
+from sme_pulse.ingestion.drift import JsonField, RecordContract, RecordDrift
+from sme_pulse.ingestion.rules import Violation
 from sme_pulse.sources.http import JsonClient, SourceError
-from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext, bronze_key, bronze_prefix
+from sme_pulse.sources.lineage import LINEAGE_FIELDS, RunContext, bronze_prefix
+from sme_pulse.sources.quarantine import ApiDataset
 from sme_pulse.sources.replay import Route, transport_for
 from sme_pulse.storage import Lake
 
@@ -87,27 +91,35 @@ def parse_page(document: Any, url: str) -> Page:
     )
 
 
-def flatten_row(row: dict[str, Any], page: Page) -> dict[str, Any]:
-    indicator = row.get("indicator") or {}
-    country = row.get("country") or {}
-    try:
-        year = int(row["date"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SourceError(f"{SOURCE}: row without a usable 'date': {row!r}"[:300]) from exc
-    value = row.get("value")
-    return {
-        "indicator_code": indicator.get("id"),
-        "indicator_name": indicator.get("value"),
-        "country_code": country.get("id"),
-        "country_iso3": row.get("countryiso3code") or None,
-        "country_name": country.get("value"),
-        "year": year,
-        "value": None if value is None or value == "" else float(value),
-        "unit": row.get("unit") or None,
-        "obs_status": row.get("obs_status") or None,
-        "decimal_places": row.get("decimal"),
-        "source_last_updated": page.last_updated,
-    }
+CONTRACT = RecordContract(
+    SOURCE,
+    (
+        JsonField("indicator_code", ("indicator", "id"), "text", required=True),
+        JsonField("indicator_name", ("indicator", "value"), "text"),
+        JsonField("country_code", ("country", "id"), "text", required=True),
+        JsonField("country_iso3", ("countryiso3code",), "text"),
+        JsonField("country_name", ("country", "value"), "text"),
+        JsonField("year", ("date",), "integer", sent_as="text", required=True),
+        JsonField("value", ("value",), "number", present=True),
+        JsonField("unit", ("unit",), "text"),
+        JsonField("obs_status", ("obs_status",), "text"),
+        JsonField("decimal_places", ("decimal",), "integer"),
+    ),
+    remedy="check the World Bank API v2 response and update CONTRACT in "
+    "sme_pulse/sources/world_bank.py; bronze keeps its previous partition",
+)
+"""An observation's fields. `value` must be there but may be null (a year not published
+yet), so a renamed `value` fails the run instead of loading every year as unpublished."""
+
+
+def read_row(
+    row: object, page: Page, drift: RecordDrift
+) -> tuple[dict[str, Any] | None, list[Violation]]:
+    """One observation as bronze values, or the violations that send it to quarantine."""
+    values, errors = CONTRACT.read(row, drift)
+    if values is None:
+        return None, errors
+    return {**values, "source_last_updated": page.last_updated}, []
 
 
 def indicator_url(base_url: str, country: str, indicator: str) -> str:
@@ -115,10 +127,20 @@ def indicator_url(base_url: str, country: str, indicator: str) -> str:
 
 
 def fetch_indicator(
-    client: JsonClient, base_url: str, country: str, indicator: str, years: tuple[int, int]
-) -> Iterator[tuple[dict[str, Any], str]]:
-    """Yield `(flat_row, request_url)` for every observation, following pagination."""
+    client: JsonClient,
+    base_url: str,
+    country: str,
+    indicator: str,
+    years: tuple[int, int],
+    sink: ApiDataset,
+) -> None:
+    """Add every observation of one indicator to `sink`, following pagination.
+
+    The contract's fields are checked over all pages together: a field no observation
+    carries was renamed upstream, while one missing from a few sends those to quarantine.
+    """
     url = indicator_url(base_url, country, indicator)
+    served: list[object] = []
     page_number = 1
     while True:
         params = {
@@ -129,13 +151,26 @@ def fetch_indicator(
         }
         document, final_url = client.get_json(url, params)
         page = parse_page(document, final_url)
+        served += page.rows
         for row in page.rows:
-            yield flatten_row(row, page), final_url
-        if page.pages <= page_number or not page.rows:
-            return
+            values, errors = read_row(row, page, sink.drift)
+            sink.add(row, final_url, values, errors)
+        if page.pages <= page_number:
+            break
+        if not page.rows:
+            raise SourceError(
+                f"{SOURCE}: page {page_number} of {page.pages} from {final_url} is empty; "
+                "the series would be incomplete"
+            )
         page_number += 1
         if page_number > MAX_PAGES:
             raise SourceError(f"{SOURCE}: more than {MAX_PAGES} pages for {url}; refusing")
+    if page.total and len(served) != page.total:
+        raise SourceError(
+            f"{SOURCE}: {url} served {len(served)} of the {page.total} observations its "
+            "header announces; the series would be incomplete"
+        )
+    CONTRACT.require_fields(served, url)
 
 
 def replay_route(replay_dir: Path) -> Route:
@@ -148,41 +183,32 @@ def replay_route(replay_dir: Path) -> Route:
     return route
 
 
-def to_table(records: Sequence[dict[str, Any]]) -> pa.Table:
-    return pa.Table.from_pylist(list(records), schema=SCHEMA)
-
-
 def collect(
     settings: Settings, run: RunContext, transport: httpx.BaseTransport | None = None
-) -> pa.Table:
-    """Fetch every configured indicator into one bronze table with lineage."""
-    records: list[dict[str, Any]] = []
+) -> ApiDataset:
+    """Fetch every configured indicator into one dataset with lineage; write nothing."""
+    sink = ApiDataset(SOURCE, DATASET, SCHEMA, run)
     transport = transport_for(settings, replay_route(settings.replay_dir), transport)
     with JsonClient.from_settings(SOURCE, settings, transport=transport) as client:
         for indicator in settings.wb_indicators:
-            for row, url in fetch_indicator(
+            fetch_indicator(
                 client,
                 settings.world_bank_api_url,
                 settings.wb_country,
                 indicator,
                 settings.wb_years,
-            ):
-                if row["indicator_code"] is None or row["country_code"] is None:
-                    raise SourceError(f"{SOURCE}: row without indicator or country from {url}")
-                records.append({**row, **run.lineage(SOURCE, url)})
-    if not records:
+                sink,
+            )
+    if not sink.read:
         raise SourceError(
             f"{SOURCE}: no observations for {settings.wb_country} "
             f"{settings.wb_years[0]}:{settings.wb_years[1]} ({', '.join(settings.wb_indicators)})"
         )
-    return to_table(records)
+    return sink
 
 
 def ingest(
     settings: Settings, lake: Lake, run: RunContext, transport: httpx.BaseTransport | None = None
 ) -> dict[str, int]:
-    """Land the indicators as one dated Parquet file; return rows per bronze key."""
-    table = collect(settings, run, transport)
-    key = bronze_key(SOURCE, DATASET, run.ingest_date)
-    lake.write_parquet(key, table)
-    return {key: table.num_rows}
+    """Land the indicators as one dated Parquet file (rejects in quarantine); rows per key."""
+    return collect(settings, run, transport).land(lake)

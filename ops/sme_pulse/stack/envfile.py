@@ -9,6 +9,12 @@ value, run it, `make up` (docs/operations.md).
 
 Values are hex or base64url, so they are safe inside URLs (the Airflow database URL
 embeds its password) and need no quoting in `.env`.
+
+`check_secrets` is the other half: `make up` and `make smoke` run
+`python -m sme_pulse.stack.envfile --check .env` first, which refuses (one line per
+variable) a secret that compose would accept but an attacker would guess: empty, a
+vendor default such as `minioadmin`, a placeholder such as `changeme`, or shorter than
+`MIN_SECRET_LENGTH`. Compose itself can only refuse a missing one (`${VAR:?...}`).
 """
 
 from __future__ import annotations
@@ -18,8 +24,41 @@ import re
 import secrets
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+# Passwords that ship as defaults or examples with the stack's images and tutorials.
+WEAK_VALUES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "airflow",
+        "changeme",
+        "change-me",
+        "changeit",
+        "default",
+        "hive",
+        "metabase",
+        "minio",
+        "minioadmin",
+        "minio123",
+        "password",
+        "passw0rd",
+        "postgres",
+        "root",
+        "secret",
+        "test",
+        "trino",
+        "123456",
+        "12345678",
+        "dummy-value",
+    }
+)
+# Root logins images create when none is given (MinIO's minioadmin:minioadmin).
+VENDOR_LOGINS = frozenset({"minioadmin", "minio", "root"})
+MIN_SECRET_LENGTH = 12
+# Values the stack's images treat as user names, not secrets: checked for emptiness only.
+NAME_SUFFIXES = ("_USER", "_ACCESS_KEY_ID", "_EMAIL")
 
 REQUIRED_VAR = re.compile(r"\$\{([A-Z][A-Z0-9_]*):\?")
 ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
@@ -45,6 +84,36 @@ def generate_value(name: str) -> str:
     if name.endswith("_USER"):
         return "admin-" + secrets.token_hex(4)
     return secrets.token_hex(24)
+
+
+def weak_reason(name: str, value: str) -> str | None:
+    """Why `value` is unfit for the secret `name`, or None when it is fit."""
+    if not value.strip():
+        return f"{name} is empty; run `make stack-env` to generate it"
+    if name.endswith(NAME_SUFFIXES):
+        if value.strip().lower() in VENDOR_LOGINS:
+            return f"{name} is the well-known default {value!r}; choose another"
+        return None
+    if value.strip().lower() in WEAK_VALUES:
+        return f"{name} is the well-known default {value!r}; delete it and run `make stack-env`"
+    if len(value) < MIN_SECRET_LENGTH:
+        return (
+            f"{name} is {len(value)} characters, fewer than {MIN_SECRET_LENGTH}; "
+            "delete it and run `make stack-env`"
+        )
+    return None
+
+
+def check_secrets(env: Mapping[str, str], names: Iterable[str]) -> list[str]:
+    """One line per required variable of `names` whose value in `env` is unfit."""
+    return [
+        reason for name in names if (reason := weak_reason(name, env.get(name, ""))) is not None
+    ]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables a `.env` file sets (comments and blank lines ignored)."""
+    return _parse(path.read_text(encoding="utf-8").splitlines()) if path.exists() else {}
 
 
 def _parse(lines: Iterable[str]) -> dict[str, str]:
@@ -94,8 +163,16 @@ def ensure_secrets(env_path: Path, compose_path: Path, example_path: Path) -> li
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    check = "--check" in args
+    args = [arg for arg in args if arg != "--check"]
     env_path = Path(args[0]) if args else Path(".env")
     root = env_path.resolve().parent
+    if check:
+        names = required_variables((root / "docker-compose.yml").read_text(encoding="utf-8"))
+        problems = check_secrets(read_env_file(env_path), names)
+        for problem in problems:
+            print(f"error: {env_path}: {problem}", file=sys.stderr)
+        return 1 if problems else 0
     filled = ensure_secrets(env_path, root / "docker-compose.yml", root / ".env.example")
     if filled:
         print(f"{env_path}: generated {', '.join(filled)}")

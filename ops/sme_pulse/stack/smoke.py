@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import httpx
 
-from sme_pulse.config import ConfigError, Settings
+from sme_pulse.config import ConfigError, Settings, TrinoSettings
 from sme_pulse.errors import SmePulseError
 
 DAG_IDS: tuple[str, ...] = ("sme_pulse_external_data_sync", "sme_pulse_sales_sync")
@@ -54,9 +54,7 @@ class SmokeConfig:
     airflow_url: str
     username: str
     password: str
-    trino_host: str
-    trino_port: int
-    trino_user: str
+    trino: TrinoSettings
     timeout_s: float
     poll_s: float
 
@@ -71,13 +69,20 @@ class SmokeConfig:
             raise SmokeError(
                 "AIRFLOW_ADMIN_PASSWORD is not set (it is in .env after make stack-env)"
             )
+        if not operator.smoke_trino_password:
+            raise SmokeError("TRINO_SMOKE_PASSWORD is not set (it is in .env after make stack-env)")
         return cls(
             airflow_url=operator.airflow_api_url,
             username=operator.airflow_admin_user,
             password=operator.airflow_admin_password,
-            trino_host=settings.trino.host,
-            trino_port=settings.trino.port,
-            trino_user=settings.trino.user,
+            # The smoke test reads gold with its own read-only login (trino/secure/rules.json).
+            trino=TrinoSettings(
+                host=settings.trino.host,
+                port=settings.trino.port,
+                user=operator.smoke_trino_user,
+                password=operator.smoke_trino_password,
+                ca_file=settings.trino.ca_file,
+            ),
             timeout_s=operator.smoke_timeout_s,
             poll_s=operator.smoke_poll_s,
         )
@@ -224,26 +229,21 @@ def run_dag(
 
 
 def trino_query(config: SmokeConfig) -> QueryFn:
-    """A query function over the `trino` client, connected as the configured user."""
+    """A query function over the `trino` client: HTTPS, the smoke login, Trino's CA."""
     import trino
+
+    where = f"{config.trino.host}:{config.trino.port}"
 
     def query(sql: str) -> Sequence[Sequence[Any]]:
         try:
             with trino.dbapi.connect(
-                host=config.trino_host,
-                port=config.trino_port,
-                user=config.trino_user,
-                catalog="iceberg",
-                http_scheme="http",
+                **config.trino.connect_args(), catalog="iceberg"
             ) as connection:
                 cursor = connection.cursor()
                 cursor.execute(sql)
                 return cursor.fetchall()
         except Exception as exc:
-            raise SmokeError(
-                f"Trino at {config.trino_host}:{config.trino_port} failed on {sql!r}: "
-                f"{_one_line(str(exc))}"
-            ) from exc
+            raise SmokeError(f"Trino at {where} failed on {sql!r}: {_one_line(str(exc))}") from exc
 
     return query
 
