@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -9,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from moto.server import ThreadedMotoServer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,6 +53,39 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SME_PULSE_HOME", str(tmp_path / "home"))
     yield
+
+
+def _start_moto() -> tuple[ThreadedMotoServer, str]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 server (moto) on loopback for the module; tests use their own buckets."""
+    server, endpoint = _start_moto()
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture
+def moto_s3() -> Iterator[Callable[[], tuple[ThreadedMotoServer, str]]]:
+    """`server, endpoint = moto_s3()` starts a real S3 server (moto) a test may stop and
+    start again (moto keeps its objects in the process); each is stopped at the end."""
+    started: list[ThreadedMotoServer] = []
+
+    def start() -> tuple[ThreadedMotoServer, str]:
+        server, endpoint = _start_moto()
+        started.append(server)
+        return server, endpoint
+
+    yield start
+    for server in started:
+        with contextlib.suppress(Exception):
+            server.stop()
 
 
 @pytest.fixture

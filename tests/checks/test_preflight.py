@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from pytest_httpserver import HTTPServer
 from sme_pulse.checks import preflight
 from sme_pulse.config import Settings
@@ -76,13 +75,9 @@ def test_a_local_lake_that_cannot_be_written_skips_the_apis(
 
 
 @pytest.fixture
-def stopped_s3() -> str:
+def stopped_s3(moto_s3: Any) -> str:
     """The endpoint of a real S3 server (moto) that held the lake's bucket and was stopped."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    server, endpoint = moto_s3()
     boto3.client(
         "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
         region_name="us-east-1",

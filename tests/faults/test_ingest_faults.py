@@ -24,7 +24,6 @@ from typing import Any
 import boto3
 import pyarrow.parquet as pq
 import pytest
-from moto.server import ThreadedMotoServer
 from pytest_httpserver import HTTPServer
 from sme_pulse.config import Settings
 from sme_pulse.crm import ingest_customers
@@ -414,13 +413,6 @@ def test_a_sales_load_killed_at_any_moment_is_completed_by_the_next_run(
     )
 
 
-def moto_server() -> tuple[ThreadedMotoServer, str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
-
-
 def s3_state(endpoint: str, bucket: str) -> tuple[list[str], int, list[str]]:
     """Customer part keys, unfinished multipart uploads, and every customer id in parts."""
     s3 = boto3.client(
@@ -438,10 +430,10 @@ def s3_state(endpoint: str, bucket: str) -> tuple[list[str], int, list[str]]:
 
 
 def test_an_s3_outage_mid_crm_load_leaves_nothing_counted_twice(
-    home: Path, two_page_feed: TwoPageFeed, fault_ledger: Any
+    home: Path, two_page_feed: TwoPageFeed, moto_s3: Any, fault_ledger: Any
 ) -> None:
     bucket = "lake"
-    server, endpoint = moto_server()
+    server, endpoint = moto_s3()
     try:
         boto3.client(
             "s3", endpoint_url=endpoint, aws_access_key_id="testing",
@@ -470,7 +462,7 @@ def test_an_s3_outage_mid_crm_load_leaves_nothing_counted_twice(
         server.stop()
     message = str(failure.value)
     assert "\n" not in message and "cannot" in message
-    server, endpoint = moto_server()  # the same in-process store, back up
+    server, endpoint = moto_s3()  # the same in-process store, back up
     try:
         orphans, uploads_after_outage, _ = s3_state(endpoint, bucket)
         report = ingest_customers(settings(endpoint), run_on("2026-01-16"), rows_per_part=5000)

@@ -21,7 +21,6 @@ from typing import Any
 import boto3
 import pyarrow.parquet as pq
 import pytest
-from moto.server import ThreadedMotoServer
 from sme_pulse.config import Settings
 from sme_pulse.sales import ingest_sales
 from sme_pulse.sources.lineage import RunContext
@@ -217,15 +216,6 @@ def test_a_read_only_lake_is_one_clear_line_and_loses_nothing(
         rows_lost=2 * ROWS - final["distinct"],
         rows_duplicated=final["stored"] - final["distinct"],
     )
-
-
-@pytest.fixture
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def test_a_dead_writers_multipart_upload_is_aborted_by_the_next_load(
