@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
+from datetime import date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
-from sme_pulse.config import ConfigError, Settings, home_dir
+from sme_pulse.config import ConfigError, Settings, home_dir, load_dotenv_files
 from sme_pulse.errors import SmePulseError, unexpected_error_line, write_trace
 from sme_pulse.feeds.cli import feeds_app
 
@@ -24,6 +30,7 @@ trino_local_app = typer.Typer(
     help="Trino, a Hive metastore and an S3 stand-in on this machine, without Docker.",
     no_args_is_help=True,
 )
+sales_app = typer.Typer(help="Sales exports before they are loaded.", no_args_is_help=True)
 bronze_app = typer.Typer(
     help="The bronze tables as the warehouse sees them (declared in sme_pulse.bronze).",
     no_args_is_help=True,
@@ -33,6 +40,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(stack_app, name="stack")
 app.add_typer(trino_local_app, name="trino-local")
 app.add_typer(bronze_app, name="bronze")
+app.add_typer(sales_app, name="sales")
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
@@ -49,7 +57,7 @@ def _settings() -> Settings:
     try:
         return Settings.from_env()
     except ConfigError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        errors.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
@@ -90,6 +98,8 @@ def ingest_provinces(run_id: RunId = None, ingest_date: IngestDate = None) -> No
 def _print_report(report: IngestReport) -> None:
     for line in report.lines():
         console.print(line)
+    for empty in (f for f in report.files if f.status == "loaded" and f.rows_read == 0):
+        errors.print(f"warning: {empty.name} has no data rows (header only?): 0 rows loaded")
     if report.failed:
         failed = [f.name for f in report.files if f.status in ("rejected", "failed")]
         errors.print(f"[red]error:[/red] {report.source}: could not load {', '.join(failed)}")
@@ -122,6 +132,28 @@ def ingest_customers(run_id: RunId = None, ingest_date: IngestDate = None) -> No
     except KNOWN_FAILURES as exc:
         raise _fail(exc) from exc
     _print_report(report)
+
+
+@sales_app.command("check")
+def sales_check(
+    export: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="A CSV, TSV, JSON Lines or XLSX export."),
+    ],
+) -> None:
+    """What `ingest sales` would load and quarantine from one export; writes nothing.
+    Exit 0 when it would load (quarantined rows included), 1 when it would be rejected."""
+    from sme_pulse.sales.check import check_export
+
+    settings = _settings()
+    try:
+        result = check_export(settings, export)
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+    for line in result.lines():
+        console.print(line, markup=False, highlight=False)
+    if not result.would_load:
+        raise typer.Exit(1)
 
 
 @stack_app.command("smoke")
@@ -207,21 +239,76 @@ def demo() -> None:
     raise typer.Exit(demo_run.main())
 
 
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
 @app.command()
-def query(sql: Annotated[str, typer.Argument(help="SQL to run on the warehouse.")]) -> None:
-    """Run one SQL statement on the warehouse (the DuckDB file, read-only, or Trino's
-    iceberg catalog when DBT_TARGET=trino) and print the result."""
-    from sme_pulse.warehouse import WarehouseError, query_table
+def query(
+    sql: Annotated[str, typer.Argument(help="One SQL query to run on the warehouse.")],
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", help="table for people; csv or json (one array of objects) for tools."
+        ),
+    ] = OutputFormat.table,
+) -> None:
+    """Run one query on the warehouse (the DuckDB file, read-only, or Trino's iceberg
+    catalog when DBT_TARGET=trino) and print the result, every value in full."""
+    from sme_pulse.warehouse import WarehouseError, ad_hoc_query
 
     settings = _settings()
     try:
-        columns, rows = query_table(settings, sql, read_only=True)
+        columns, rows = ad_hoc_query(settings, sql)
     except WarehouseError as exc:
         raise _fail(exc) from exc
+    if output is OutputFormat.csv:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(columns)
+        out.writerows(rows)
+    elif output is OutputFormat.json:
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        typer.echo(json.dumps(records, ensure_ascii=False, default=_json_value, indent=1))
+    else:
+        _print_table(columns, rows)
+
+
+FOLD_TEXT_AT = 40
+
+
+def _print_table(columns: list[str], rows: list[tuple[object, ...]]) -> None:
+    """Every value in full: a number is never cut or broken (rich would print
+    `239258328381.7…`), long text folds onto more lines; a table wider than the terminal
+    is printed wider rather than cut."""
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
     table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
+    for i, column in enumerate(table.columns):
+        widest = max([cell_len(columns[i]), *(cell_len(row[i]) for row in cells)])
+        numeric = all(
+            isinstance(row[i], int | float | Decimal) for row in rows if row[i] is not None
+        )
+        column.overflow = "fold"
+        column.no_wrap = numeric
+        column.min_width = column.max_width = widest if numeric else min(widest, FOLD_TEXT_AT)
+        column.justify = "right" if numeric else "left"
+    for row in cells:
+        table.add_row(*row)
+    # Each column's minimum, its padding of one space each side, and the borders.
+    needed = sum((c.min_width or 0) + 3 for c in table.columns) + 1
+    wide = needed > console.width
+    (Console(soft_wrap=True, width=needed) if wide else console).print(table)
+
+
+def _json_value(value: object) -> object:
+    """Numbers stay numbers (a DECIMAL only when a float holds it exactly), times ISO 8601."""
+    if isinstance(value, Decimal):
+        exact = float(value)
+        return exact if Decimal(repr(exact)) == value else str(value)
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    return str(value)
 
 
 @bronze_app.command("ddl")
@@ -311,11 +398,13 @@ def trino_local_env() -> None:
 def main(argv: list[str] | None = None) -> None:
     """The `sme-pulse` entry point: every failure ends as one line on stderr.
 
-    Commands print their own expected failures; one that slips through is printed the
-    same way here. Anything else is a bug: its full trace goes to a file under
-    SME_PULSE_HOME and the line says which.
+    It first reads `.env` the way `make` does, so a command run by hand sees the settings
+    `make demo` sees. Commands print their own expected failures; one that slips through
+    is printed the same way here. Anything else is a bug: its full trace goes to a file
+    under SME_PULSE_HOME and the line says which.
     """
     args = sys.argv[1:] if argv is None else argv
+    load_dotenv_files()
     what = " ".join(["sme-pulse", *[a for a in args[:2] if not a.startswith("-")]])
     try:
         app(args=args, prog_name="sme-pulse")

@@ -123,6 +123,36 @@ def home_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("SME_PULSE_HOME", "").strip() or ".local").expanduser().resolve()
 
 
+def load_dotenv_files(directories: tuple[Path, ...] | None = None) -> list[Path]:
+    """Read `.env` like `make` does, for variables the environment does not set already.
+
+    The Makefile exports `.env` to every recipe; without this, `sme-pulse` run by hand
+    would use other settings than `make demo`. The working directory's file wins over the
+    repository's; a variable set in the environment wins over both.
+    """
+    from dotenv import dotenv_values
+
+    read = []
+    for directory in dict.fromkeys(d.resolve() for d in directories or (Path.cwd(), REPO_ROOT)):
+        path = directory / ".env"
+        if path.is_file():
+            for name, value in dotenv_values(path).items():
+                if value is not None:
+                    os.environ.setdefault(name, value)
+            read.append(path)
+    return read
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    """A URL setting; one without a scheme (`minio:9000`) is a typo, not a host name."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]", raw):
+        raise ConfigError(f"{name} must be a URL with a scheme like http://host:port, got {raw!r}")
+    return raw.rstrip("/")
+
+
 def _lake_uri(raw: str, home: Path) -> str:
     """A bare path becomes absolute so Airflow workers and dbt agree on where the lake is.
 
@@ -372,15 +402,11 @@ class Settings:
                 env.get("WAREHOUSE_PATH", "").strip() or home / "warehouse.duckdb"
             ).resolve(),
             source_mode=mode,  # type: ignore[arg-type]
-            world_bank_api_url=(
-                env.get("WORLD_BANK_API_URL", "").strip() or "https://api.worldbank.org/v2"
-            ).rstrip("/"),
-            provinces_api_url=(
-                env.get("PROVINCES_API_URL", "").strip() or "https://provinces.open-api.vn/api/v1"
-            ).rstrip("/"),
-            customer_api_url=(
-                env.get("CUSTOMER_API_URL", "").strip() or "http://127.0.0.1:8765"
-            ).rstrip("/"),
+            world_bank_api_url=_url(env, "WORLD_BANK_API_URL", "https://api.worldbank.org/v2"),
+            provinces_api_url=_url(
+                env, "PROVINCES_API_URL", "https://provinces.open-api.vn/api/v1"
+            ),
+            customer_api_url=_url(env, "CUSTOMER_API_URL", "http://127.0.0.1:8765"),
             customer_api_token=env.get("CUSTOMER_API_TOKEN", "").strip() or None,
             wb_country=env.get("WB_COUNTRY", "").strip() or "VN",
             wb_indicators=_csv(env, "WB_INDICATORS", DEFAULT_WB_INDICATORS),
@@ -401,9 +427,7 @@ class Settings:
                 ca_file=_optional_path(env, "TRINO_CA_FILE"),
             ),
             operator=OperatorSettings(
-                airflow_api_url=(
-                    env.get("AIRFLOW_API_URL", "").strip() or "http://127.0.0.1:8080"
-                ).rstrip("/"),
+                airflow_api_url=_url(env, "AIRFLOW_API_URL", "http://127.0.0.1:8080"),
                 airflow_port=_int(env, "AIRFLOW_PORT", 8080),
                 airflow_admin_user=env.get("AIRFLOW_ADMIN_USER", "").strip() or "admin",
                 airflow_admin_password=env.get("AIRFLOW_ADMIN_PASSWORD", "").strip() or None,
@@ -417,7 +441,7 @@ class Settings:
                 env.get("DBT_PROFILES_DIR", "").strip() or dbt_project_dir
             ).resolve(),
             s3=S3Settings(
-                endpoint_url=env.get("S3_ENDPOINT_URL", "").strip() or None,
+                endpoint_url=_url(env, "S3_ENDPOINT_URL", "") or None,
                 access_key=env.get("AWS_ACCESS_KEY_ID", "").strip() or None,
                 secret_key=env.get("AWS_SECRET_ACCESS_KEY", "").strip() or None,
                 region=env.get("AWS_REGION", "").strip() or "us-east-1",
@@ -436,9 +460,9 @@ class Settings:
                 cache_dir=(
                     _optional_path(env, "SME_PULSE_CACHE") or Path.home() / ".cache" / "sme-pulse"
                 ).resolve(),
-                maven_repository=(
-                    env.get("MAVEN_REPOSITORY_URL", "").strip() or "https://repo1.maven.org/maven2"
-                ).rstrip("/"),
+                maven_repository=_url(
+                    env, "MAVEN_REPOSITORY_URL", "https://repo1.maven.org/maven2"
+                ),
                 trino_java_home=_optional_path(env, "TRINO_JAVA_HOME"),
                 metastore_java_home=_optional_path(env, "METASTORE_JAVA_HOME"),
                 trino_port=_int(env, "TRINO_LOCAL_PORT", 8081),

@@ -8,6 +8,7 @@ at a glance how many rows each bronze dataset and each silver/gold table holds a
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from sme_pulse.config import Settings
@@ -25,14 +26,12 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def query_table(
-    settings: Settings, sql: str, *, read_only: bool = False
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+def query_table(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of `sql` on the configured warehouse (DuckDB file or Trino).
 
-    `read_only` opens the DuckDB file read-only (an operator's ad-hoc query); package code
-    leaves it off, because in `airflow dags test` dbt (in process) still holds a
-    read-write handle and DuckDB refuses a second handle with another configuration.
+    The DuckDB file is opened read-write: in `airflow dags test` dbt (in process) still
+    holds a read-write handle and DuckDB refuses a second handle with another
+    configuration. An operator's query goes through `ad_hoc_query` instead.
     """
     if settings.dbt_target == "trino":
         import trino
@@ -46,17 +45,73 @@ def query_table(
             return [d[0] for d in cur.description or []], rows
         except (trino.exceptions.Error, OSError) as exc:
             raise WarehouseError(f"{where}: {_first_line(exc)}") from exc
+    return _on_duckdb(settings.warehouse_path, sql)
+
+
+def _on_duckdb(
+    path: Path, sql: str, *, read_only: bool = False
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     import duckdb
 
-    if not settings.warehouse_path.exists():
-        raise WarehouseError(f"no warehouse at {settings.warehouse_path}")
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path}")
+    # Read-only handles never download extensions: an ad-hoc query stays on this machine.
+    config = {"autoinstall_known_extensions": False} if read_only else {}
     try:
-        with duckdb.connect(str(settings.warehouse_path), read_only=read_only) as con:
+        with duckdb.connect(str(path), read_only=read_only, config=config) as con:
             cur = con.execute(sql)
             rows = cur.fetchall()
             return [d[0] for d in cur.description or []], rows
     except duckdb.Error as exc:
-        raise WarehouseError(f"{settings.warehouse_path}: {_first_line(exc)}") from exc
+        raise WarehouseError(_duckdb_problem(path, exc)) from exc
+
+
+def _refusal(sql: str) -> str | None:
+    """Why an operator's ad-hoc SQL is refused on the DuckDB file, or None.
+
+    The file is opened read-only, which stops writes to it but not `COPY ... TO` a file,
+    `EXPORT DATABASE`, `INSTALL`/`LOAD` or `ATTACH`; external access itself must stay on,
+    because the silver views read bronze Parquet with `read_parquet`. So the statement's
+    type, as DuckDB's own parser reads it, decides: only queries pass.
+    """
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        return _first_line(exc)
+    if not statements:
+        return "no SQL given"
+    if len(statements) > 1:
+        return f"one statement at a time (got {len(statements)})"
+    kind = statements[0].type
+    if kind not in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
+        return f"only queries (SELECT, SHOW, DESCRIBE, EXPLAIN) run here, not {kind.name}"
+    return None
+
+
+def _duckdb_problem(path: Path, exc: BaseException) -> str:
+    """The one line for a DuckDB failure, saying what to do about the usual two."""
+    line = _first_line(exc)
+    if "Could not set lock" in line:
+        holder = line.split("Conflicting lock is held in ", 1)[-1].split(". See also")[0]
+        return f"{path} is open for writing in another process ({holder}); retry when it ends"
+    if "not a valid DuckDB database file" in line:
+        return f"{path} is not a DuckDB database (damaged?); rebuild it with `make demo`"
+    return f"{path}: {line}"
+
+
+def ad_hoc_query(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """An operator's one statement (`sme-pulse query`): read-only, and on DuckDB a query
+    only, so it cannot write files or install, load or attach anything."""
+    if not sql.strip():
+        raise WarehouseError("no SQL given")
+    if settings.dbt_target == "trino":
+        return query_table(settings, sql)
+    refused = _refusal(sql)
+    if refused:
+        raise WarehouseError(refused)
+    return _on_duckdb(settings.warehouse_path, sql, read_only=True)
 
 
 def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:

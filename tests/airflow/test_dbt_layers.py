@@ -1,15 +1,22 @@
-"""Each `DBT_EXECUTION` renders a layer with a task per model, gated by the model's tests."""
+"""Each `DBT_EXECUTION` renders a layer with a task per model, gated by the model's tests,
+and documented with the model's YAML description."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pendulum
 import pytest
+import yaml
+from airflow.models import DagBag
 from airflow.sdk import DAG
 from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from sme_pulse.config import Settings
 from sme_pulse.orchestration.dbt_groups import DUCKDB_POOL, dbt_layer
 
 pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
 
 MODELS = {"stg_wb_indicators", "stg_vietnam_locations"}
 SEEDS = {"vn_provinces_2025", "province_crosswalk_2025"}
@@ -51,3 +58,13 @@ def test_watcher_builds_the_layer_once_before_every_model_task() -> None:
     assert producer.pool == DUCKDB_POOL and producer.retries == 0
     assert producer.indirect_selection == "buildable"
     assert all(dag.get_task(t).pool != DUCKDB_POOL for t in others)
+
+
+def test_each_dbt_task_shows_its_models_yaml_description(dagbag: DagBag) -> None:
+    yml = REPO / "dbt" / "models" / "staging" / "sales" / "_sales__models.yml"
+    models = {m["name"]: m for m in yaml.safe_load(yml.read_text())["models"]}
+    dag = dagbag.dags["sme_pulse_sales_sync"]
+    task = dag.get_task("dbt_silver_sales.stg_sales_order_lines_model_build")
+    description = " ".join(models["stg_sales_order_lines"]["description"].split())
+    assert description in " ".join((task.doc_md or "").split())
+    assert "`order_line_key`: Hash of order_id and line_no." in task.doc_md

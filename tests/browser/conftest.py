@@ -10,6 +10,7 @@ but in a temporary SME_PULSE_HOME and AIRFLOW_HOME on free ports, so the develop
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +139,22 @@ def airflow_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ui.AirflowU
         yield server
     finally:
         server.stop(timeout_s=20.0)
+
+
+def _log_in(page: Any, server: ui.AirflowUi) -> None:
+    """Through the simple auth manager's form, as an operator does."""
+    from playwright.sync_api import expect
+
+    assert server.login is not None, "standalone wrote no simple auth manager passwords file"
+    page.goto(f"{server.url}/")
+    expect(page).to_have_url(re.compile(r"/auth/login"))
+    page.get_by_label("Username").fill(server.login.username)
+    page.get_by_label("Password").fill(server.login.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/auth/login"))
+
+
+@pytest.fixture
+def log_in() -> Any:
+    """`log_in(page, airflow_ui)`: sign in on a fresh page."""
+    return _log_in

@@ -12,7 +12,6 @@ must show the success itself.
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -70,18 +69,6 @@ def _screenshot_on_failure(page: Any, tmp_path: Path, server: ui.AirflowUi) -> I
         shot = _keep_screenshot(page, tmp_path, FAILURE_SCREENSHOT)
         exc.add_note(f"screenshot: {shot}\nAirflow log {server.log_path}:\n{server.log_tail()}")
         raise
-
-
-def _log_in(page: Any, server: ui.AirflowUi) -> None:
-    from playwright.sync_api import expect
-
-    assert server.login is not None, "standalone wrote no simple auth manager passwords file"
-    page.goto(f"{server.url}/")
-    expect(page).to_have_url(re.compile(r"/auth/login"))
-    page.get_by_label("Username").fill(server.login.username)
-    page.get_by_label("Password").fill(server.login.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/auth/login"))
 
 
 def _trigger(page: Any) -> str:
@@ -152,7 +139,7 @@ def _expand_all_groups(page: Any) -> None:
 @pytest.mark.integration
 @pytest.mark.timeout(600)
 def test_trigger_external_dag_from_the_ui(
-    browser: Any, page: Any, airflow_ui: ui.AirflowUi, tmp_path: Path
+    browser: Any, page: Any, airflow_ui: ui.AirflowUi, tmp_path: Path, log_in: Any
 ) -> None:
     from playwright.sync_api import expect
 
@@ -163,7 +150,7 @@ def test_trigger_external_dag_from_the_ui(
     assert listing.paused[DAG_ID] is False, "the test home creates DAGs switched on"
 
     with _screenshot_on_failure(page, tmp_path, airflow_ui):
-        _log_in(page, airflow_ui)
+        log_in(page, airflow_ui)
 
         page.goto(f"{airflow_ui.url}/dags")
         for dag_id in expected:

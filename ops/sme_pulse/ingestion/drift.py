@@ -61,13 +61,9 @@ class SchemaDrift:
 
     @property
     def drifted(self) -> bool:
-        return bool(
-            self.missing_required
-            or self.missing_optional
-            or self.extra
-            or self.renamed
-            or self.reordered
-        )
+        """Columns missing or unknown. A documented alias (a Vietnamese header) and another
+        column order are how exports are written, not drift: the manifest keeps them."""
+        return bool(self.missing_required or self.missing_optional or self.extra)
 
     def describe(self) -> str:
         parts = []
@@ -75,12 +71,9 @@ class SchemaDrift:
             ("missing required", self.missing_required),
             ("missing optional", self.missing_optional),
             ("extra", self.extra),
-            ("renamed", self.renamed),
         ):
             if names:
                 parts.append(f"{label}: {', '.join(names)}")
-        if self.reordered:
-            parts.append("columns reordered")
         return "; ".join(parts) or "matches the contract"
 
 

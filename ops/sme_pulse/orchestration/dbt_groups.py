@@ -20,6 +20,9 @@ side on both DAGs, and each keeps a task per model and stops what depends on a f
 On DuckDB every task that opens the warehouse joins the one-slot pool `duckdb_writer`,
 because DuckDB allows a single writing process at a time; in `watcher` that is only the
 producer (the model tasks read XCom). On Trino the pool is the default one.
+
+Each task that renders a dbt node shows that node's YAML description and columns in the
+UI's task "Docs" (`sme_pulse.orchestration.dbt_docs`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from cosmos.constants import (
 from cosmos.exceptions import CosmosDbtRunError
 
 from sme_pulse.config import Settings
+from sme_pulse.orchestration.dbt_docs import attach_task_docs
 
 DUCKDB_POOL = "duckdb_writer"
 DBT_ERRORS_PREFIX = "dbt invocation completed with errors: "
@@ -137,6 +141,7 @@ def dbt_layer(group_id: str, select: list[str], settings: Settings, **kwargs: An
         operator_args=operator_args,
         **kwargs,
     )
+    attach_task_docs(group, settings.dbt_manifest_path)
     if watcher:
         _producer_first(group)
     return group

@@ -37,7 +37,7 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _run(settings: Settings, args: list[str], target: Path, logs: Path) -> Any:
+def run_dbt(settings: Settings, args: list[str], target: Path, logs: Path) -> Any:
     from dbt.cli.main import dbtRunner
 
     full = [
@@ -65,7 +65,7 @@ def invoke(settings: Settings, args: list[str]) -> Any:
         parsed = settings.dbt_project_dir / "target" / PARTIAL_PARSE
         if parsed.is_file():
             shutil.copyfile(parsed, target / PARTIAL_PARSE)
-        return _run(settings, args, target, Path(tmp) / "logs")
+        return run_dbt(settings, args, target, Path(tmp) / "logs")
 
 
 def parse_project(settings: Settings) -> Path:
@@ -73,7 +73,7 @@ def parse_project(settings: Settings) -> Path:
     from, and a parse state made with the settings every task runs dbt with, so that
     Cosmos's tasks and `invoke` re-parse only what changed. Returns the manifest."""
     target = settings.dbt_project_dir / "target"
-    _run(settings, ["parse", "--quiet"], target, settings.dbt_project_dir / "logs")
+    run_dbt(settings, ["parse", "--quiet"], target, settings.dbt_project_dir / "logs")
     return target / "manifest.json"
 
 

@@ -32,9 +32,10 @@ from rich.table import Table
 
 from sme_pulse.checks import reconcile
 from sme_pulse.config import Settings
-from sme_pulse.errors import SmePulseError
+from sme_pulse.errors import SmePulseError, first_line
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.feeds.simulator import start_server
+from sme_pulse.orchestration.dbt_docs import DOCS_MENU_NAME, generate_site
 from sme_pulse.storage import Lake
 from sme_pulse.warehouse import bronze_row_counts, model_row_counts, query
 
@@ -370,4 +371,13 @@ def main(dags: tuple[str, ...] = DEMO_DAGS) -> int:
             "Query the result: .venv/bin/sme-pulse query "
             "'select * from gold.fct_sales_monthly_by_province order by order_month desc'"
         )
+        # Again now that the warehouse is built: the site then has the catalog too. The
+        # DAGs succeeded; a docs site that cannot be made is a warning, not a failed demo.
+        try:
+            with console.status("dbt docs generate ..."):
+                site = generate_site(settings)
+        except Exception as exc:
+            console.print(f"[yellow]dbt docs not generated[/yellow]: {first_line(exc)}")
+        else:
+            console.print(f"dbt docs: {site} (make airflow: Browse > {DOCS_MENU_NAME})")
     return 1 if failed else 0

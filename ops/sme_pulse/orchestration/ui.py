@@ -23,6 +23,8 @@ What the wrapper adds to plain `airflow standalone`, and why:
   prints on the very first start;
 * the output goes to a log file, so the terminal shows the login instead of scrolling it
   away under four components' logs.
+* Cosmos's plugin serves the dbt docs site (`make dbt-docs`) under `/cosmos/sme_pulse/`,
+  with a "dbt Docs" entry in the Browse menu (`sme_pulse.orchestration.dbt_docs`).
 
 The scheduler and triggerer log servers (8793, 8794) listen on every interface: standalone
 does not pass `--skip-serve-logs` and the address is not configurable; they only answer
@@ -50,6 +52,7 @@ import httpx
 
 from sme_pulse.config import REPO_ROOT, Settings
 from sme_pulse.errors import SmePulseError
+from sme_pulse.orchestration.dbt_docs import docs_projects
 from sme_pulse.servers.process import free_port, group_alive, port_open, signal_group
 
 DEFAULT_PORT = 8080
@@ -191,6 +194,9 @@ def standalone_env(
     env.setdefault("SCARF_ANALYTICS", "false")
     env.setdefault("DBT_PROJECT_DIR", str(REPO_ROOT / "dbt"))
     env.setdefault("DBT_PROFILES_DIR", env["DBT_PROJECT_DIR"])
+    env.setdefault(
+        "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS", docs_projects(Path(env["DBT_PROJECT_DIR"]))
+    )
     env["AIRFLOW__API__HOST"] = HOST
     env["AIRFLOW__API__PORT"] = str(port)
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://{HOST}:{port}/execution/"

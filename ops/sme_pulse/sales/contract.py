@@ -208,6 +208,7 @@ QUARANTINE_SCHEMA = pa.schema(
 REASON_CODES: dict[str, str] = {
     "missing_required_column": "the file's header lacks a required column (whole file)",
     "field_count_mismatch": "the row has more or fewer fields than the header",
+    "row_too_long": "the line or record is longer than LANDING_MAX_ROW_KB (never parsed)",
     "invalid_json": "the JSON Lines line does not parse",
     "not_an_object": "the JSON Lines line is not a JSON object",
     "required_value_missing": "a required value is empty",

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 from sme_pulse.config import LandingLimits, Settings
 from sme_pulse.ingestion.admin_units import load_admin_units
 from sme_pulse.ingestion.blocks import Block, CsvBlocks, RowBlocks
+from sme_pulse.ingestion.drift import SchemaDrift
 from sme_pulse.ingestion.json_blocks import JsonLinesBlocks
 from sme_pulse.ingestion.parts import ROWS_PER_PART, PartWriter, delete_other_parts
 from sme_pulse.ingestion.readers import (
@@ -79,6 +80,12 @@ log = logging.getLogger(__name__)
 MAX_RAW_ORDER_ID = 200
 CHECKS_IN_FLIGHT = 2
 Source = CsvBlocks | JsonLinesBlocks | RowBlocks
+
+
+class RowSink(Protocol):
+    """Where checked rows go: Parquet parts on a load, a tally on a dry run."""
+
+    def write(self, batch: pa.RecordBatch) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,12 @@ def _quarantine_batch(
     return pa.RecordBatch.from_arrays(arrays, schema=QUARANTINE_SCHEMA)
 
 
+def rejects_file(drift: SchemaDrift, fmt: str) -> bool:
+    """A CSV or XLSX header without a required column rejects the whole file; JSON Lines
+    records carry their own keys, so there only the records missing one are quarantined."""
+    return bool(drift.missing_required) and fmt != "jsonl"
+
+
 def _drop_other_versions(lake: Lake, slug: str, stem: str, keys: list[str] | None = None) -> None:
     delete_other_parts(lake, lines_prefix(slug), stem, keys)
     delete_other_parts(lake, quarantine_prefix(slug), stem, keys)
@@ -159,7 +172,7 @@ def _drop_uncommitted(lake: Lake, committed: dict[str, LoadRecord]) -> list[str]
 
 
 @dataclass
-class _Loader:
+class FileLoader:
     lake: Lake
     landing: LandingArea
     validator: Validator
@@ -188,7 +201,7 @@ class _Loader:
             )
         if profile.problem:
             return FileReport(name, "failed", profile.sha256, error=profile.problem)
-        constants = _FileConstants(name, profile.sha256, self.run, self.landing.location(name))
+        location = self.landing.location(name)
         bronze = PartWriter(
             self.lake, lines_prefix(slug), stem, ORDER_LINES_SCHEMA, self.rows_per_part
         )
@@ -196,10 +209,7 @@ class _Loader:
             self.lake, quarantine_prefix(slug), stem, QUARANTINE_SCHEMA, self.rows_per_part
         )
         try:
-            with contextlib.ExitStack() as stack:
-                reader, read_sha256 = self._reader(name, fmt, profile, stack)
-                read = self._stream(reader, constants, bronze, quarantine)
-                changed = read_sha256() != profile.sha256
+            read, reader, changed = self.parse(name, fmt, profile, bronze, quarantine)
             if changed:
                 bronze.discard()
                 quarantine.discard()
@@ -221,10 +231,10 @@ class _Loader:
                 bronze.discard()
                 quarantine.discard()
             if isinstance(exc, OSError):
-                raise LakeError(f"cannot read {constants.request_url}: {exc}") from exc
+                raise LakeError(f"cannot read {location}: {exc}") from exc
             raise
         drift = reader.mapper.drift()
-        rejected = bool(drift.missing_required) and fmt != "jsonl"
+        rejected = rejects_file(drift, fmt)
         status: FileStatus = "rejected" if rejected else "loaded"
         entry = ManifestEntry(
             source_file=name,
@@ -246,7 +256,7 @@ class _Loader:
             supersedes_sha256=previous.sha256 if previous else None,
             loaded_at=self.run.ingested_at,
         )
-        manifest = write_manifest(self.lake, entry, self.run, constants.request_url)
+        manifest = write_manifest(self.lake, entry, self.run, location)
         _drop_other_versions(self.lake, slug, stem, [*bronze.keys, *quarantine.keys])
         return FileReport(
             name,
@@ -260,6 +270,22 @@ class _Loader:
             error=drift.describe() if rejected else None,
             keys=[*bronze.keys, *quarantine.keys, manifest],
         )
+
+    def parse(
+        self, name: str, fmt: str, profile: FileProfile, lines: RowSink, quarantine: RowSink
+    ) -> tuple[int, Source, bool]:
+        """Rows read, the reader (its header mapping and delimiter), and whether the file
+        changed while it was read; valid rows go to `lines`, rejected ones to `quarantine`.
+
+        The one parse both a load and `sales check` (a dry run) go through, so a check
+        reports exactly what a load would do.
+        """
+        constants = _FileConstants(name, profile.sha256, self.run, self.landing.location(name))
+        with contextlib.ExitStack() as stack:
+            reader, read_sha256 = self._reader(name, fmt, profile, stack)
+            read = self._stream(reader, constants, lines, quarantine)
+            changed = read_sha256() != profile.sha256
+        return read, reader, changed
 
     def _reader(
         self, name: str, fmt: str, profile: FileProfile, stack: contextlib.ExitStack
@@ -282,8 +308,8 @@ class _Loader:
         self,
         source: Source,
         constants: _FileConstants,
-        bronze: PartWriter,
-        quarantine: PartWriter,
+        bronze: RowSink,
+        quarantine: RowSink,
     ) -> int:
         """Read, check and write blocks as a pipeline, in file order.
 
@@ -368,6 +394,25 @@ class _Loader:
         return batch, rejects
 
 
+def file_loader(
+    settings: Settings,
+    lake: Lake,
+    landing: LandingArea,
+    run: RunContext,
+    rows_per_part: int = ROWS_PER_PART,
+) -> FileLoader:
+    """The loader a run (and a dry run) uses: the contract as of one day after the load."""
+    return FileLoader(
+        lake=lake,
+        landing=landing,
+        validator=Validator(load_admin_units(), run.ingested_at + timedelta(days=1)),
+        run=run,
+        rows_per_part=rows_per_part,
+        encoding=settings.landing_encoding,
+        limits=settings.landing_limits,
+    )
+
+
 def ingest_sales(
     settings: Settings,
     run: RunContext,
@@ -378,15 +423,7 @@ def ingest_sales(
     landing = LandingArea(settings.landing_uri, settings.s3)
     landing.require_reachable()
     lake = Lake.from_settings(settings)
-    loader = _Loader(
-        lake=lake,
-        landing=landing,
-        validator=Validator(load_admin_units(), run.ingested_at + timedelta(days=1)),
-        run=run,
-        rows_per_part=rows_per_part,
-        encoding=settings.landing_encoding,
-        limits=settings.landing_limits,
-    )
+    loader = file_loader(settings, lake, landing, run, rows_per_part)
     report = IngestReport(SOURCE)
     with LakeLock(lake, SOURCE):
         for prefix in (ORDER_LINES_PREFIX, QUARANTINE_PREFIX):
