@@ -21,10 +21,16 @@ class SmePulseError(Exception):
     """An expected failure with a one-line message for the person running SME Pulse."""
 
 
+def message_line(exc: BaseException) -> str:
+    """The first non-empty line of the exception's message, else its type's name."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 def first_line(exc: BaseException) -> str:
     """The exception's type and the first non-empty line of its message."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    line = message_line(exc)
+    return line if line == type(exc).__name__ else f"{type(exc).__name__}: {line}"
 
 
 def write_trace(exc: BaseException, what: str, home: Path, now: datetime | None = None) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sme_pulse.config import Settings
-from sme_pulse.errors import SmePulseError
+from sme_pulse.errors import SmePulseError, message_line
 from sme_pulse.storage import Lake
 
 MODEL_SCHEMAS = ("silver", "gold")
@@ -20,10 +20,6 @@ MODEL_SCHEMAS = ("silver", "gold")
 
 class WarehouseError(SmePulseError, RuntimeError):
     """The warehouse cannot answer a query; the message names it and the first error line."""
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def query_table(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -44,7 +40,7 @@ def query_table(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any
             rows = [tuple(row) for row in cur.fetchall()]
             return [d[0] for d in cur.description or []], rows
         except (trino.exceptions.Error, OSError) as exc:
-            raise WarehouseError(f"{where}: {_first_line(exc)}") from exc
+            raise WarehouseError(f"{where}: {message_line(exc)}") from exc
     return _on_duckdb(settings.warehouse_path, sql)
 
 
@@ -79,7 +75,7 @@ def _refusal(sql: str) -> str | None:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        return _first_line(exc)
+        return message_line(exc)
     if not statements:
         return "no SQL given"
     if len(statements) > 1:
@@ -92,7 +88,7 @@ def _refusal(sql: str) -> str | None:
 
 def _duckdb_problem(path: Path, exc: BaseException) -> str:
     """The one line for a DuckDB failure, saying what to do about the usual two."""
-    line = _first_line(exc)
+    line = message_line(exc)
     if "Could not set lock" in line:
         holder = line.split("Conflicting lock is held in ", 1)[-1].split(". See also")[0]
         return f"{path} is open for writing in another process ({holder}); retry when it ends"

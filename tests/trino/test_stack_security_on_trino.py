@@ -96,7 +96,7 @@ def _etc(work: Path, http_port: int, https_port: int) -> Path:
 def secure_trino(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureTrino]:
     settings = Settings.from_env()
     installed = trino_local.install(settings.local_stack)
-    java = trino_local._trino_java(settings.local_stack)
+    java = trino_local.find_trino_java(settings.local_stack)
     work = tmp_path_factory.mktemp("secure-trino")
     http_port, https_port = free_port(), free_port()
     etc = _etc(work, http_port, https_port)

@@ -28,6 +28,8 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseNotifier
 
+from sme_pulse.errors import message_line
+
 log = logging.getLogger(__name__)
 
 TITLE_PREFIX = "SME Pulse"
@@ -44,11 +46,6 @@ def send(urls: Sequence[str], title: str, body: str, context: Any) -> None:
     AppriseNotifier(
         body=body, title=f"{TITLE_PREFIX}: {title}", notify_type=NotifyType.FAILURE, config=config
     ).notify(context)
-
-
-def _first_line(error: object) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def base_url() -> str:
@@ -80,8 +77,8 @@ def failure(exception: BaseException | None) -> tuple[str, str]:
         return "dbt data test failed", f"Failed tests: {', '.join(tests)}"
     stale = exception if isinstance(exception, StaleBronzeError) else exception.__cause__
     if isinstance(stale, StaleBronzeError):
-        return "source past its freshness SLA", f"Sources: {_first_line(stale)}"
-    return "task failed", f"Error: {_first_line(exception)}"
+        return "source past its freshness SLA", f"Sources: {message_line(stale)}"
+    return "task failed", f"Error: {message_line(exception)}"
 
 
 class _Alert(BaseNotifier):

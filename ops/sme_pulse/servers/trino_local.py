@@ -195,7 +195,7 @@ def _ensure_bucket(stack: LocalStackSettings, keys: Mapping[str, str]) -> None:
         fs.create_dir(stack.bucket)
 
 
-def _trino_java(stack: LocalStackSettings) -> Path:
+def find_trino_java(stack: LocalStackSettings) -> Path:
     return find_java(
         f"Trino {pins.TRINO_VERSION}",
         24,
@@ -228,7 +228,7 @@ def build_servers(
     """Every server trino-local runs, by name, in start order."""
     stack, home = settings.local_stack, settings.home
     layout = Layout(home)
-    trino_java = _trino_java(stack)
+    trino_java = find_trino_java(stack)
     metastore_java = _metastore_java(stack)
     s3_conf = render_s3proxy(stack, layout, keys)
     servers: dict[str, Server] = {
