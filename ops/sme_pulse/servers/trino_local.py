@@ -41,7 +41,7 @@ from sme_pulse.servers.local_config import (
     render_trino,
 )
 from sme_pulse.servers.metastore_jars import METASTORE_CLASSPATH
-from sme_pulse.servers.process import Server, port_open, run_once
+from sme_pulse.servers.process import Server, ServerError, port_open, run_once
 
 START_TIMEOUT_S = 300.0
 METASTORE_MAIN = "org.apache.hadoop.hive.metastore.HiveMetaStore"
@@ -171,6 +171,34 @@ def runs_on_a_worker(port: int) -> bool:
     cursor = _cursor(port)
     cursor.execute("select count(*) from (values 1, 2)")
     return int(cursor.fetchone()[0]) == 2
+
+
+CATALOGS = ("hive", "iceberg")
+"""The catalogs of trino/etc/catalog, which every node serves."""
+
+
+def _wait_catalogs_on_workers(port: int, timeout_s: float) -> None:
+    """Wait until each catalog's queries are scheduled on a worker.
+
+    The coordinator learns which catalogs a worker serves from its announcements, apart
+    from the worker list `runs_on_a_worker` checks, so right after a start a query through
+    `hive` could still fail with NO_NODES_AVAILABLE. Runs once the metastore is up.
+    """
+    deadline = time.monotonic() + timeout_s
+    for catalog in CATALOGS:
+        while True:
+            try:
+                cursor = _cursor(port)
+                cursor.execute(f"select count(*) from {catalog}.information_schema.schemata")
+                cursor.fetchone()
+                break
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise ServerError(
+                        f"trino: catalog {catalog} not served by a worker after {timeout_s:.0f} s"
+                        f" ({exc})"
+                    ) from exc
+                time.sleep(1.0)
 
 
 def _s3_ready(stack: LocalStackSettings) -> Callable[[], bool]:
@@ -402,6 +430,8 @@ def up(settings: Settings, timeout_s: float = START_TIMEOUT_S) -> LocalTrino:
     _ensure_bucket(stack, keys)
     for server in servers.values():
         server.wait_ready(timeout_s)
+    if stack.trino_workers:
+        _wait_catalogs_on_workers(stack.trino_port, timeout_s)
     return _addressed(
         stack, keys, tuple(started), installed.downloaded, time.monotonic() - started_at
     )
