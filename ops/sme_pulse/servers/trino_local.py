@@ -173,8 +173,11 @@ def runs_on_a_worker(port: int) -> bool:
     return int(cursor.fetchone()[0]) == 2
 
 
-CATALOGS = ("hive", "iceberg")
-"""The catalogs of trino/etc/catalog, which every node serves."""
+CATALOG_PROBES = {
+    "hive": "select count(*) from hive.information_schema.schemata",
+    "iceberg": "select count(*) from iceberg.information_schema.schemata",
+}
+"""A query through each catalog of trino/etc/catalog; it runs only on a worker serving it."""
 
 
 def _wait_catalogs_on_workers(port: int, timeout_s: float) -> None:
@@ -185,11 +188,11 @@ def _wait_catalogs_on_workers(port: int, timeout_s: float) -> None:
     `hive` could still fail with NO_NODES_AVAILABLE. Runs once the metastore is up.
     """
     deadline = time.monotonic() + timeout_s
-    for catalog in CATALOGS:
+    for catalog, probe in CATALOG_PROBES.items():
         while True:
             try:
                 cursor = _cursor(port)
-                cursor.execute(f"select count(*) from {catalog}.information_schema.schemata")
+                cursor.execute(probe)
                 cursor.fetchone()
                 break
             except Exception as exc:
