@@ -41,7 +41,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests dbt/snapshots -type f 2>/dev/null) \
 	dbt/dbt_project.yml dbt/profiles.yml
 
-.PHONY: help venv manifest airflow-init demo test test-unit lint fmt bench clean
+.PHONY: help venv manifest airflow-init demo report test test-unit lint fmt bench clean
 
 ## help: list the targets
 help:
@@ -80,6 +80,11 @@ airflow-init: $(AIRFLOW_HOME)/.initialised
 ## demo: both DAGs end to end (replay + generated sales) and the business answers
 demo: $(MANIFEST) airflow-init
 	$(BIN)/sme-pulse demo
+
+## report: the business report and data health as one offline HTML file, from the current
+##         warehouse -> $(SME_PULSE_HOME)/report/index.html (REPORT_ARGS="--lang en")
+report: $(VENV)/.synced
+	$(BIN)/sme-pulse report $(REPORT_ARGS)
 
 ## test: the whole test suite (unit + integration + faults; browser tests when Chromium is
 ##       present); writes docs/reliability.md from the fault tests when everything passed
@@ -129,4 +134,5 @@ clean: stack-clean
 include mk/airflow.mk
 include mk/stack.mk
 include mk/trino-local.mk
+include mk/kafka-local.mk
 include mk/security.mk

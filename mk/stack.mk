@@ -71,7 +71,7 @@ trino:
 		--server https://localhost:8443 --truststore-path /etc/trino/ca/trino-ca.pem \
 		--user sme_pulse --password --catalog iceberg --schema gold
 
-## metabase-provision: (re)create the Metabase admin, Trino database and starter dashboard
+## metabase-provision: (re)create the Metabase admin, Trino database and the dashboards
 metabase-provision:
 	$(COMPOSE) run --rm metabase-init
 

@@ -113,11 +113,20 @@ def sme_pulse_sales_sync() -> None:
 
     silver = dbt_layer(
         "dbt_silver_sales",
-        ["path:models/staging/sales", "path:models/staging/crm", "path:seeds", "path:snapshots"],
+        [
+            "path:models/staging/sales",
+            "path:models/staging/crm",
+            "path:models/staging/stream",
+            "path:seeds",
+            "path:snapshots",
+        ],
         SETTINGS,
     )
     intermediate = dbt_layer("dbt_intermediate_sales", ["path:models/intermediate"], SETTINGS)
-    gold = dbt_layer("dbt_gold_sales", ["path:models/marts/sales"], SETTINGS)
+    # Data health (freshness, quarantine counts, row accounting) is rebuilt after every load.
+    gold = dbt_layer(
+        "dbt_gold_sales", ["path:models/marts/sales", "path:models/marts/data_health"], SETTINGS
+    )
 
     @task(doc_md=docs.SALES_SUMMARY, **warehouse_pool(SETTINGS))
     def log_summary(freshness: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from rich.table import Table
 from sme_pulse.config import ConfigError, Settings, home_dir, load_dotenv_files
 from sme_pulse.errors import SmePulseError, unexpected_error_line, write_trace
 from sme_pulse.feeds.cli import feeds_app
+from sme_pulse.stream.cli import stream_app
 
 if TYPE_CHECKING:
     from sme_pulse.ingestion.report import IngestReport
@@ -30,6 +31,9 @@ trino_local_app = typer.Typer(
     help="Trino, a Hive metastore and an S3 stand-in on this machine, without Docker.",
     no_args_is_help=True,
 )
+kafka_local_app = typer.Typer(
+    help="One Kafka broker (KRaft) on this machine, without Docker.", no_args_is_help=True
+)
 sales_app = typer.Typer(help="Sales exports before they are loaded.", no_args_is_help=True)
 bronze_app = typer.Typer(
     help="The bronze tables as the warehouse sees them (declared in sme_pulse.bronze).",
@@ -39,8 +43,10 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(stack_app, name="stack")
 app.add_typer(trino_local_app, name="trino-local")
+app.add_typer(kafka_local_app, name="kafka-local")
 app.add_typer(bronze_app, name="bronze")
 app.add_typer(sales_app, name="sales")
+app.add_typer(stream_app, name="stream")
 
 console = Console(soft_wrap=True)
 errors = Console(stderr=True)
@@ -311,6 +317,32 @@ def _json_value(value: object) -> object:
     return str(value)
 
 
+class ReportLanguage(StrEnum):
+    vi = "vi"
+    en = "en"
+
+
+@app.command()
+def report(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for index.html and the PNGs; default $SME_PULSE_HOME/report."),
+    ] = None,
+    lang: Annotated[
+        ReportLanguage, typer.Option(help="vi: Vietnamese numbers, dates and labels; en: English.")
+    ] = ReportLanguage.vi,
+) -> None:
+    """Write the business report and data health as one offline HTML file, from gold."""
+    from sme_pulse.report import write_report
+
+    settings = _settings()
+    try:
+        index = write_report(settings, out or settings.home / "report", lang.value)
+    except KNOWN_FAILURES as exc:
+        raise _fail(exc) from exc
+    typer.echo(index)
+
+
 @bronze_app.command("ddl")
 def bronze_ddl() -> None:
     """The Trino statements that register bronze from nothing, one per line (LAKE_URI)."""
@@ -393,6 +425,44 @@ def trino_local_env() -> None:
         raise _fail(RuntimeError("trino-local is not running: make trino-local"))
     for name, value in local.client_env().items():
         typer.echo(f"export {name}={value}")
+
+
+@kafka_local_app.command("up")
+def kafka_local_up() -> None:
+    """Start (or find running) the broker, create the declared topics, print its address."""
+    from sme_pulse.servers import kafka_local
+    from sme_pulse.servers.artifacts import ArtifactError
+    from sme_pulse.servers.java import JavaNotFoundError
+    from sme_pulse.stream.topics import TopicError, ensure_topics
+
+    try:
+        local = kafka_local.up(_settings())
+        created = ensure_topics(local.bootstrap)
+    except (kafka_local.ServerError, ArtifactError, JavaNotFoundError, TopicError) as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"{'started' if local.started else 'already running'} in {local.seconds:.1f} s; "
+        f"downloaded {', '.join(local.downloaded) or 'nothing'}; "
+        f"created topics {', '.join(created) or 'none (all exist)'}"
+    )
+    console.print(f"Kafka {local.bootstrap}  (export KAFKA_BOOTSTRAP_SERVERS={local.bootstrap})")
+
+
+@kafka_local_app.command("down")
+def kafka_local_down() -> None:
+    """Stop exactly the broker `kafka-local up` started; its data stays under SME_PULSE_HOME."""
+    from sme_pulse.servers import kafka_local
+
+    console.print("stopped kafka" if kafka_local.down(_settings()) else "nothing was running")
+
+
+@kafka_local_app.command("status")
+def kafka_local_status() -> None:
+    """PID of the kafka-local broker."""
+    from sme_pulse.servers import kafka_local
+
+    pid = kafka_local.status(_settings())
+    console.print(f"{'kafka':16} {pid if pid else 'stopped'}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -258,6 +258,8 @@ class LocalStackSettings:
     metastore_port: int
     postgres_port: int
     bucket: str
+    kafka_port: int
+    """`make kafka-local`: the broker's client port; its controller takes the next one."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,38 @@ def _alerts(env: Mapping[str, str]) -> AlertSettings:
     if deadline is not None and deadline < 0:
         raise ConfigError(f"RUN_DEADLINE_MINUTES must not be negative, got {raw_deadline!r}")
     return AlertSettings(urls=urls, run_deadline_minutes=deadline)
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """How the order-event consumer reaches Kafka and cuts its micro-batches."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    group_id: str = "sme-pulse-bronze"
+    batch_size: int = 5000
+    """Messages per partition in one bronze part, at most."""
+    batch_seconds: float = 10.0
+    """The long-running consumer writes a part at least this often while events arrive."""
+    max_lag_minutes: float = 15.0
+    """The stream DAG fails when the oldest event bronze lacks is older than this."""
+    configured: bool = False
+    """KAFKA_BOOTSTRAP_SERVERS is set: this deployment has a stream, so the sales summary
+    reports its lag (the bootstrap default above serves the CLI and kafka-local)."""
+
+
+def _stream(env: Mapping[str, str]) -> StreamSettings:
+    size = _int(env, "STREAM_BATCH_SIZE", StreamSettings.batch_size)
+    if size < 1:
+        raise ConfigError(f"STREAM_BATCH_SIZE must be at least 1, got {size}")
+    return StreamSettings(
+        bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+        or StreamSettings.bootstrap_servers,
+        group_id=env.get("STREAM_GROUP_ID", "").strip() or StreamSettings.group_id,
+        batch_size=size,
+        batch_seconds=_float(env, "STREAM_BATCH_SECONDS", StreamSettings.batch_seconds),
+        max_lag_minutes=_float(env, "STREAM_MAX_LAG_MINUTES", StreamSettings.max_lag_minutes),
+        configured=bool(env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()),
+    )
 
 
 def _retention(env: Mapping[str, str]) -> RetentionSettings:
@@ -361,6 +395,7 @@ class Settings:
     landing_limits: LandingLimits = field(default_factory=LandingLimits)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    stream: StreamSettings = field(default_factory=StreamSettings)
 
     @property
     def dbt_manifest_path(self) -> Path:
@@ -456,6 +491,7 @@ class Settings:
             alerts=_alerts(env),
             landing_limits=_landing_limits(env),
             retention=_retention(env),
+            stream=_stream(env),
             local_stack=LocalStackSettings(
                 cache_dir=(
                     _optional_path(env, "SME_PULSE_CACHE") or Path.home() / ".cache" / "sme-pulse"
@@ -471,5 +507,6 @@ class Settings:
                 metastore_port=_int(env, "TRINO_LOCAL_METASTORE_PORT", 9083),
                 postgres_port=_int(env, "TRINO_LOCAL_POSTGRES_PORT", 5433),
                 bucket=env.get("LAKE_BUCKET", "").strip() or "sme-lake",
+                kafka_port=_int(env, "KAFKA_LOCAL_PORT", 19092),
             ),
         )

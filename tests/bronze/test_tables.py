@@ -12,9 +12,12 @@ from sme_pulse import runs
 from sme_pulse.bronze import BRONZE_TABLES, BronzeTable, bronze_table
 from sme_pulse.bronze.tables import BronzeDeclarationError
 from sme_pulse.config import Settings
+from sme_pulse.crm.commits import QUARANTINE_PREFIX as CRM_QUARANTINE
 from sme_pulse.sales import layout as sales_layout
 from sme_pulse.sources import provinces, world_bank
 from sme_pulse.sources.lineage import LINEAGE_FIELDS, bronze_key
+from sme_pulse.sources.quarantine import quarantine_key
+from sme_pulse.stream.contract import KAFKA_FIELDS
 
 SCHEMA = pa.schema([pa.field("id", pa.string()), *LINEAGE_FIELDS])
 
@@ -30,8 +33,11 @@ def test_names_and_folders_are_unique() -> None:
 
 @pytest.mark.unit
 def test_every_table_carries_the_lineage_columns() -> None:
+    """A run's lineage, or for the stream the message's place in the Kafka log, which
+    stays the same when a batch is written again after a crash."""
     for table in BRONZE_TABLES:
-        assert {f.name for f in LINEAGE_FIELDS} <= set(table.schema.names), table.name
+        lineage = KAFKA_FIELDS if table.name.startswith("stream_") else LINEAGE_FIELDS
+        assert {f.name for f in lineage} <= set(table.schema.names), table.name
 
 
 @pytest.mark.unit
@@ -91,6 +97,7 @@ def test_lookup_by_name_names_the_tables_that_exist() -> None:
         ({"name": "Sales"}, "table name 'Sales'"),
         ({"path": "silver/x"}, "must be a folder under bronze/"),
         ({"path": "bronze/x/"}, "must be a folder under bronze/"),
+        ({"path": "quarantine/x/"}, "must be a folder under bronze/ or quarantine/"),
         ({"partition": "id", "schema": pa.schema([pa.field("id", pa.int64())])}, "int64"),
     ],
 )
@@ -104,3 +111,11 @@ def test_a_declaration_trino_could_not_read_is_refused(kwargs: dict, message: st
 def test_location_joins_the_lake_root_without_doubling_the_slash() -> None:
     table = BronzeTable("t", "bronze/x/t", SCHEMA)
     assert table.location("s3://lake/") == table.location("s3://lake") == "s3://lake/bronze/x/t"
+
+
+@pytest.mark.unit
+def test_quarantine_tables_read_the_folders_their_writers_write() -> None:
+    assert bronze_table("sales_order_lines_quarantine").path == sales_layout.QUARANTINE_PREFIX
+    assert bronze_table("crm_customers_quarantine").path == CRM_QUARANTINE
+    key = quarantine_key(world_bank.SOURCE, world_bank.DATASET, "2026-01-01")
+    assert key.startswith(bronze_table("wb_indicators_quarantine").path + "/ingest_date=")

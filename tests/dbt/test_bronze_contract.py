@@ -24,6 +24,8 @@ from sme_pulse.crm import ingest as crm_ingest
 from sme_pulse.sales import contract as sales_contract
 from sme_pulse.sales import manifest as sales_manifest
 from sme_pulse.sources import provinces, world_bank
+from sme_pulse.sources import quarantine as api_quarantine
+from sme_pulse.stream import contract as stream_contract
 from sqlglot import exp
 
 from .conftest import DBT, REPO
@@ -42,6 +44,13 @@ WRITTEN_WITH = {
     "sales_load_manifest": sales_manifest.MANIFEST_SCHEMA,
     "crm_customers": crm_contract.CUSTOMERS_SCHEMA,
     "crm_load_manifest": crm_ingest.MANIFEST_SCHEMA,
+    "sales_order_lines_quarantine": sales_contract.QUARANTINE_SCHEMA,
+    "crm_customers_quarantine": crm_contract.QUARANTINE_SCHEMA,
+    "wb_indicators_quarantine": api_quarantine.QUARANTINE_SCHEMA,
+    "vn_provinces_quarantine": api_quarantine.QUARANTINE_SCHEMA,
+    "vn_districts_quarantine": api_quarantine.QUARANTINE_SCHEMA,
+    "stream_order_events": stream_contract.ORDER_EVENTS_SCHEMA,
+    "stream_order_events_quarantine": stream_contract.QUARANTINE_SCHEMA,
 }
 
 

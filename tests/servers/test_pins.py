@@ -8,6 +8,7 @@ import pytest
 import yaml
 from sme_pulse.config import REPO_ROOT
 from sme_pulse.servers import pins
+from sme_pulse.servers.kafka_jars import KAFKA_CLASSPATH, KAFKA_VERSION
 from sme_pulse.servers.metastore_jars import METASTORE_CLASSPATH
 
 pytestmark = pytest.mark.unit
@@ -31,6 +32,12 @@ def test_compose_runs_the_trino_release_ci_proves() -> None:
     assert images == {f"trinodb/trino:{pins.TRINO_VERSION}"}
 
 
+def test_compose_runs_the_kafka_release_kafka_local_runs() -> None:
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    images = {s["image"] for s in compose["services"].values() if "kafka" in s.get("image", "")}
+    assert images == {f"apache/kafka:{KAFKA_VERSION}"}
+
+
 def test_the_metastore_image_matches_the_local_metastore() -> None:
     dockerfile = (REPO_ROOT / "hive" / "Dockerfile").read_text()
     assert f"FROM apache/hive:{pins.METASTORE_VERSION}\n" in dockerfile
@@ -41,6 +48,6 @@ def test_the_metastore_image_matches_the_local_metastore() -> None:
 
 def test_every_pin_is_a_sha256() -> None:
     artifacts = [pins.TRINO_CORE, *pins.TRINO_PLUGINS.values(), pins.METASTORE, pins.S3PROXY]
-    for artifact in [*artifacts, *METASTORE_CLASSPATH]:
+    for artifact in [*artifacts, *METASTORE_CLASSPATH, *KAFKA_CLASSPATH]:
         assert re.fullmatch(r"[0-9a-f]{64}", artifact.sha256), artifact.coordinates
         assert artifact.version.split(".")[0].isdigit(), artifact.coordinates

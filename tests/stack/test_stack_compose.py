@@ -116,7 +116,7 @@ def test_depends_on_without_condition_is_rejected() -> None:
 def test_every_published_service_of_the_stack_is_on_localhost() -> None:
     compose = load_compose()
     published = {name for name, svc in compose["services"].items() if svc.get("ports")}
-    assert published == {"minio", "trino", "airflow-api-server", "metabase"}
+    assert published == {"minio", "trino", "airflow-api-server", "metabase", "kafka"}
 
 
 def test_airflow_runs_the_contracted_services_with_local_executor_by_default() -> None:

@@ -1,5 +1,6 @@
 """Every bronze table, declared once: its name, its folder in the lake, its partition key
-and the Arrow schema its writer uses.
+and the Arrow schema its writer uses. The quarantine datasets (the rows each writer
+rejected, under `quarantine/`) are declared the same way, so both engines read them too.
 
 The Parquet files are written with the Arrow schemas, so the schemas are the source of
 truth: the Trino DDL (`trino_ddl`) is generated from this list, and the DuckDB sources'
@@ -13,11 +14,13 @@ the modules that write them.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
 import pyarrow as pa
 
+from sme_pulse.crm import commits as crm_commits
 from sme_pulse.crm import contract as crm_contract
 from sme_pulse.crm import ingest as crm_ingest
 from sme_pulse.errors import SmePulseError
@@ -25,9 +28,15 @@ from sme_pulse.sales import contract as sales_contract
 from sme_pulse.sales import layout as sales_layout
 from sme_pulse.sales import manifest as sales_manifest
 from sme_pulse.sources import provinces, world_bank
+from sme_pulse.sources import quarantine as api_quarantine
+from sme_pulse.stream import contract as stream_contract
+from sme_pulse.stream import layout as stream_layout
 
 BRONZE_ROOT = "bronze"
 """The lake folder every bronze table lives under (Trino's `hive.bronze` location)."""
+QUARANTINE_ROOT = "quarantine"
+"""The lake folder the rejected rows live under; their tables are in `hive.bronze` too."""
+ROOTS = (BRONZE_ROOT, QUARANTINE_ROOT)
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -43,7 +52,8 @@ class BronzeTable:
     name: str
     """`hive.bronze.<name>` on Trino, and the dbt source's `identifier`."""
     path: str
-    """Folder under the lake root, as the writer spells it: `bronze/<source>/<dataset>`."""
+    """Folder under the lake root, as the writer spells it: `bronze/<source>/<dataset>`
+    (or `quarantine/<source>/<dataset>` for the rows a writer rejected)."""
     schema: pa.Schema
     """The Arrow schema the writer writes every Parquet file with."""
     partition: str = "ingest_date"
@@ -64,9 +74,10 @@ class BronzeTable:
                 raise BronzeDeclarationError(
                     f"bronze {self.name}: {kind} name {value!r} is not lower snake case"
                 )
-        if not self.path.startswith(f"{BRONZE_ROOT}/") or self.path.endswith("/"):
+        if not self.path.startswith(tuple(f"{root}/" for root in ROOTS)) or self.path.endswith("/"):
             raise BronzeDeclarationError(
-                f"bronze {self.name}: path {self.path!r} must be a folder under {BRONZE_ROOT}/"
+                f"bronze {self.name}: path {self.path!r} must be a folder under "
+                + " or ".join(f"{root}/" for root in ROOTS)
             )
         if self.partition in self.schema.names:
             inside = self.schema.field(self.partition).type
@@ -91,6 +102,18 @@ class BronzeTable:
         return f"{lake_uri.rstrip('/')}/{self.path}"
 
 
+def _api_quarantine_prefix(source: str, dataset: str) -> str:
+    """The folder `sources.quarantine` writes an API dataset's rejected records to: its
+    key without the `ingest_date=<d>/part-0.parquet` tail, so the layout stays the writer's."""
+    return posixpath.dirname(posixpath.dirname(api_quarantine.quarantine_key(source, dataset, "d")))
+
+
+def _api_quarantine(name: str, source: str, dataset: str) -> BronzeTable:
+    return BronzeTable(
+        name, _api_quarantine_prefix(source, dataset), api_quarantine.QUARANTINE_SCHEMA
+    )
+
+
 BRONZE_TABLES: tuple[BronzeTable, ...] = (
     BronzeTable("wb_indicators", world_bank.INDICATORS_PREFIX, world_bank.SCHEMA),
     BronzeTable("vn_provinces", provinces.PROVINCES_PREFIX, provinces.PROVINCE_SCHEMA),
@@ -109,6 +132,30 @@ BRONZE_TABLES: tuple[BronzeTable, ...] = (
     ),
     BronzeTable("crm_customers", crm_ingest.CUSTOMERS_PREFIX, crm_contract.CUSTOMERS_SCHEMA),
     BronzeTable("crm_load_manifest", crm_ingest.MANIFEST_PREFIX, crm_ingest.MANIFEST_SCHEMA),
+    BronzeTable(
+        "stream_order_events",
+        stream_layout.ORDER_EVENTS_PREFIX,
+        stream_contract.ORDER_EVENTS_SCHEMA,
+        partition=stream_layout.PARTITION_KEY,
+    ),
+    BronzeTable(
+        "sales_order_lines_quarantine",
+        sales_layout.QUARANTINE_PREFIX,
+        sales_contract.QUARANTINE_SCHEMA,
+        partition="file_slug",
+    ),
+    BronzeTable(
+        "crm_customers_quarantine", crm_commits.QUARANTINE_PREFIX, crm_contract.QUARANTINE_SCHEMA
+    ),
+    _api_quarantine("wb_indicators_quarantine", world_bank.SOURCE, world_bank.DATASET),
+    _api_quarantine("vn_provinces_quarantine", provinces.SOURCE, provinces.PROVINCES),
+    _api_quarantine("vn_districts_quarantine", provinces.SOURCE, provinces.DISTRICTS),
+    BronzeTable(
+        "stream_order_events_quarantine",
+        stream_layout.QUARANTINE_PREFIX,
+        stream_contract.QUARANTINE_SCHEMA,
+        partition=stream_layout.PARTITION_KEY,
+    ),
 )
 
 

@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from sme_pulse.stream.cli import publish_command
+
 feeds_app = typer.Typer(
     help="Synthetic sales exports and a CRM API simulator for demos and tests.",
     no_args_is_help=True,
@@ -122,3 +124,6 @@ def serve_command(
         console.print("stopped")
     finally:
         server.server_close()
+
+
+feeds_app.command("stream")(publish_command)

@@ -66,11 +66,12 @@ class SchemaDrift:
         return bool(self.missing_required or self.missing_optional or self.extra)
 
     def describe(self) -> str:
+        """Drift in an owner's words. Aliases and column order are not listed (see `drifted`)."""
         parts = []
         for label, names in (
             ("missing required", self.missing_required),
-            ("missing optional", self.missing_optional),
-            ("extra", self.extra),
+            ("missing optional (read as empty)", self.missing_optional),
+            ("extra, dropped", self.extra),
         ):
             if names:
                 parts.append(f"{label}: {', '.join(names)}")

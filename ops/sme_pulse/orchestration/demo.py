@@ -10,6 +10,11 @@ included) and serves its CRM customers with the feed simulator in this process, 
 free port passed to the DAG runs as CUSTOMER_API_URL. The external DAG runs first: the
 sales models join to its gold tables. The business answers at the end are queried from
 gold, the tables an analyst or Metabase would read.
+
+The shop also sells live: the demo starts kafka-local (or uses a broker already answering
+on KAFKA_LOCAL_PORT, e.g. `make kafka-local`, and leaves it running), publishes the order
+events of the shop's newest orders, which no export has yet, plus a couple the exports
+carry too, and runs the order-stream DAG before the sales DAG, so gold holds both kinds.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +42,23 @@ from sme_pulse.errors import SmePulseError, first_line
 from sme_pulse.feeds.generator import GeneratorConfig, generate
 from sme_pulse.feeds.simulator import start_server
 from sme_pulse.orchestration.dbt_docs import DOCS_MENU_NAME, generate_site
+from sme_pulse.report import write_report
+from sme_pulse.servers import kafka_local
+from sme_pulse.servers.process import Server, port_open
 from sme_pulse.storage import Lake
 from sme_pulse.warehouse import bronze_row_counts, model_row_counts, query
 
 DEMO_DAGS = ("sme_pulse_external_data_sync", "sme_pulse_sales_sync")
 DEMO_SHOP = GeneratorConfig(customers=400, seed=42)
 """Big enough for every chart to say something, small enough for a demo under 90 s."""
+STREAM_DAG = "sme_pulse_order_stream"
+LIVE_SHOP = replace(
+    DEMO_SHOP, orders_per_customer=0.3, start=date(2025, 12, 1), order_number_offset=900_000
+)
+"""The same customers ordering live in the exports' last month (about 120 orders), with
+order numbers past every export's, so each is an order the exports do not have."""
+BOTH_WAYS = 2
+"""Exported orders whose events are published too: gold must count each of them once."""
 TEST_RESULT = re.compile(
     r"\b\d+ of \d+ "
     r"(PASS|WARN \d+|FAIL \d+|SKIP test|ERROR(?! creating| loading| snapshotting)) (\S+)"
@@ -241,6 +258,106 @@ def customer_api(console: Console, settings: Settings) -> Iterator[dict[str, str
         server.stop()
 
 
+class DemoStreamError(SmePulseError, RuntimeError):
+    """The demo's broker could not be started or its events not published."""
+
+
+@dataclass(frozen=True)
+class LiveOrders:
+    """What the demo published: live orders only the stream has, and orders sent both ways."""
+
+    stream_only: list[dict[str, Any]]
+    both_ways: list[dict[str, Any]]
+
+    @property
+    def orders(self) -> list[dict[str, Any]]:
+        return [*self.stream_only, *self.both_ways]
+
+
+def exported_order_ids(landing: Path) -> set[str]:
+    """Every word of the generated CSV exports: a superset of the order ids they carry.
+
+    Each channel writes its own CSV dialect (the website's workbook is left out); the
+    words of their text are enough to tell whether an order id occurs in them, without
+    parsing each dialect."""
+    words: set[str] = set()
+    for path in landing.iterdir():
+        if path.suffix == ".csv":
+            words.update(re.findall(r"[\w-]+", path.read_text(errors="replace")))
+    return words
+
+
+def live_orders(settings: Settings) -> LiveOrders:
+    """LIVE_SHOP's orders, and the newest BOTH_WAYS orders of the demo shop's CSV exports."""
+    from sme_pulse.stream.producer import shop_orders
+
+    exported = exported_order_ids(feeds_dir(settings) / "landing")
+    shop = [o for o in shop_orders(DEMO_SHOP) if o["order_id"] in exported]
+    return LiveOrders(list(shop_orders(LIVE_SHOP)), shop[-BOTH_WAYS:])
+
+
+def publish_live_orders(settings: Settings, bootstrap: str) -> tuple[LiveOrders, str]:
+    """Create the declared topics and publish the live orders' events; (orders, report line)."""
+    from sme_pulse.stream.producer import publish
+    from sme_pulse.stream.topics import ORDER_EVENTS_TOPIC, ensure_topics
+
+    ensure_topics(bootstrap)
+    orders = live_orders(settings)
+    report = publish(bootstrap, ORDER_EVENTS_TOPIC, orders.orders)
+    return orders, f"{ORDER_EVENTS_TOPIC}: {report.line()}"
+
+
+def _broker_answers(settings: Settings, bootstrap: str) -> bool:
+    if kafka_local.status(settings):
+        return True
+    if not port_open(settings.local_stack.kafka_port):
+        return False
+    from confluent_kafka import KafkaException
+
+    try:
+        return kafka_local.broker_answers(bootstrap)
+    except KafkaException:  # a program that is not Kafka: kafka_local.up names the port
+        return False
+
+
+@contextlib.contextmanager
+def order_stream(console: Console, settings: Settings) -> Iterator[dict[str, str]]:
+    """A broker with the shop's live orders on it; the environment the DAG runs need.
+
+    Only for the generated shop (its customers are the live orders' customers). A broker
+    this starts is stopped on the way out, also when a DAG fails; one already answering on
+    KAFKA_LOCAL_PORT is used and left running.
+    """
+    if not (feeds_dir(settings) / "landing").is_dir():
+        yield {}
+        return
+    bootstrap = kafka_local.bootstrap(settings.local_stack)
+    log_path = Server.recorded(settings.home, kafka_local.NAME).log_path
+    started_here = False
+    try:
+        try:
+            if _broker_answers(settings, bootstrap):
+                console.print(f"Kafka already running at {bootstrap}: using it, leaving it up")
+            else:
+                started_here = True
+                with console.status("kafka-local up ..."):
+                    local = kafka_local.up(settings)
+                console.print(f"Kafka (kafka-local) at {bootstrap}, ready in {local.seconds:.1f} s")
+            orders, line = publish_live_orders(settings, bootstrap)
+        except SmePulseError as exc:
+            raise DemoStreamError(
+                f"the demo's Kafka broker: {first_line(exc)} (broker log {log_path})"
+            ) from exc
+        console.print(
+            f"Published {len(orders.stream_only)} live orders and {len(orders.both_ways)} "
+            f"exported ones: {line}"
+        )
+        yield {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    finally:
+        if started_here:
+            kafka_local.down(settings)
+
+
 def _vnd(amount: Any) -> str:
     return "" if amount is None else f"{int(amount):,}".replace(",", ".")
 
@@ -304,6 +421,37 @@ BUSINESS_QUESTIONS = {
 }
 
 
+ORDERS_BY_SOURCE = """
+    select
+        case
+            when f.source_file like 'kafka://%' then 'order events only (Kafka)'
+            when streamed.order_id is not null then 'both ways (the export counts)'
+            else 'file exports only'
+        end as source,
+        count(distinct f.order_id),
+        count(*),
+        sum(f.net_revenue_vnd)
+    from gold.fct_sales as f
+    left join (select distinct order_id from silver.int_stream_order_lines) as streamed
+        on streamed.order_id = f.order_id
+    group by 1
+    order by 2 desc
+"""
+"""Where gold's orders came from: streamed lines carry `kafka://<topic>` as their source
+file; an order sent both ways is the export's, once."""
+
+
+def print_orders_by_source(console: Console, settings: Settings) -> None:
+    rows = query(settings, ORDERS_BY_SOURCE)
+    total = ("all orders", *(sum(r[i] for r in rows) for i in (1, 2, 3)))
+    _table(
+        console,
+        "Orders by source (gold.fct_sales; each order once)",
+        ("source", "orders", "lines", "net revenue"),
+        [(s, o, n, _vnd(r)) for s, o, n, r in (*rows, total)],
+    )
+
+
 def print_business_answers(console: Console, settings: Settings) -> None:
     """What the shop owner asked for, straight from gold."""
     rows = query(settings, BUSINESS_QUESTIONS["revenue_by_province_month"])
@@ -346,21 +494,36 @@ def main(dags: tuple[str, ...] = DEMO_DAGS) -> int:
     )
     started = time.monotonic()
     outcomes = []
-    if "sme_pulse_sales_sync" in dags:
+    sales = "sme_pulse_sales_sync" in dags
+    if sales:
         ensure_shop(console, settings)
-    with customer_api(console, settings) as env:
-        for dag_id in dags:
-            with console.status(f"airflow dags test {dag_id} ..."):
-                outcome = run_dag(dag_id, settings, env)
-            outcomes.append(outcome)
-            console.print(
-                f"{dag_id}: {outcome.state} in {outcome.wall_s:.1f} s (log: {outcome.log_path})"
-            )
-            if outcome.state != "success":
-                break
+        # The stream lands its orders in bronze before the sales models read it.
+        dags = (
+            *(d for d in dags if d != "sme_pulse_sales_sync"),
+            STREAM_DAG,
+            "sme_pulse_sales_sync",
+        )
+    try:
+        with (
+            customer_api(console, settings) as crm_env,
+            order_stream(console, settings) if sales else contextlib.nullcontext({}) as stream_env,
+        ):
+            for dag_id in dags:
+                with console.status(f"airflow dags test {dag_id} ..."):
+                    outcome = run_dag(dag_id, settings, {**crm_env, **stream_env})
+                outcomes.append(outcome)
+                console.print(
+                    f"{dag_id}: {outcome.state} in {outcome.wall_s:.1f} s (log: {outcome.log_path})"
+                )
+                if outcome.state != "success":
+                    break
+    except DemoStreamError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 1
     print_summary(console, settings, outcomes)
     failed = [o for o in outcomes if o.state != "success"]
-    if not failed and "sme_pulse_sales_sync" in dags:
+    if not failed and sales:
+        print_orders_by_source(console, settings)
         print_business_answers(console, settings)
     console.print(f"Total wall time: {time.monotonic() - started:.1f} s")
     for o in failed:
@@ -380,4 +543,12 @@ def main(dags: tuple[str, ...] = DEMO_DAGS) -> int:
             console.print(f"[yellow]dbt docs not generated[/yellow]: {first_line(exc)}")
         else:
             console.print(f"dbt docs: {site} (make airflow: Browse > {DOCS_MENU_NAME})")
+        # Like the docs: the DAGs succeeded, so a report that cannot be drawn only warns.
+        try:
+            with console.status("sme-pulse report ..."):
+                report = write_report(settings, settings.home / "report")
+        except Exception as exc:
+            console.print(f"[yellow]report not written[/yellow]: {first_line(exc)}")
+        else:
+            console.print(f"Report: {report} (make report rebuilds it)")
     return 1 if failed else 0

@@ -20,6 +20,7 @@ from sme_pulse.checks import preflight as checks_preflight
 from sme_pulse.checks import reconcile
 from sme_pulse.config import Settings
 from sme_pulse.crm import ingest_customers as run_customer_ingestion
+from sme_pulse.errors import SmePulseError, first_line
 from sme_pulse.ingestion.report import IngestReport
 from sme_pulse.sales import ingest_sales as run_sales_ingestion
 from sme_pulse.warehouse import model_row_counts, query
@@ -137,6 +138,39 @@ def dbt_test_states(task_states: Mapping[str, str | None]) -> dict[str, int]:
     )
 
 
+def stream_lag(settings: Settings) -> dict[str, Any]:
+    """How far bronze is behind the order-events topic now, for the summary.
+
+    Measured on the broker from the consumer group's committed offsets
+    (`stream.lag.measure`), not pulled from the stream DAG's XCom: the two DAGs run on
+    their own schedules, and the summary should say how stale the streamed orders in this
+    run's gold are. It never fails the sales run: no stream configured, or a broker that
+    does not answer, is reported; the stream DAG's own lag check is the one that alerts.
+    """
+    if not settings.stream.configured:
+        return {"status": "not configured"}
+    from sme_pulse.stream.lag import measure
+    from sme_pulse.stream.topics import ORDER_EVENTS_TOPIC
+
+    try:
+        lag = measure(settings, ORDER_EVENTS_TOPIC)
+    except SmePulseError as exc:
+        return {"status": "unavailable", "reason": first_line(exc)}
+    behind = lag.minutes > settings.stream.max_lag_minutes
+    return {"status": "behind" if behind else "ok", **lag.as_dict()}
+
+
+def stream_line(lag: Mapping[str, Any]) -> str:
+    """The stream's lag as one summary line."""
+    if "lag_minutes" not in lag:
+        reason = f" ({lag['reason']})" if "reason" in lag else ""
+        return f"stream: {lag['status']}{reason}"
+    return (
+        f"stream {lag['topic']}: {lag['status']}, {lag['lag_minutes']:.1f} min behind "
+        f"({lag['messages_behind']} messages)"
+    )
+
+
 def summarise(
     reports: Mapping[str, Mapping[str, Any]],
     freshness: Mapping[str, Any],
@@ -170,6 +204,11 @@ def summarise(
             log.warning("%-6s needs attention: %s", source, problem)
     for source, state in freshness.items():
         log.info("freshness %-30s %s", source, state)
+    stream = stream_lag(settings)
+    if stream["status"] in ("behind", "unavailable"):
+        log.warning("%s", stream_line(stream))
+    else:
+        log.info("%s", stream_line(stream))
     log.info("dbt test tasks: %s", tests)
     for reason, orders in orphans.items():
         log.warning("orphan orders (%s): %d, listed in silver.int_sales_orphans", reason, orders)
@@ -182,6 +221,7 @@ def summarise(
     return {
         "ingestion": ingestion,
         "freshness": dict(freshness),
+        "stream": stream,
         "dbt_test_tasks": tests,
         "orphans": orphans,
         "models": models,

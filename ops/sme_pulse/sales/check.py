@@ -86,8 +86,7 @@ class ExportCheck:
         for name, column in self.mapping():
             out.append(f"  column {name!r} -> {column or '(not in the contract, dropped)'}")
         if self.drift is not None:
-            notes = _drift_notes(self.drift)
-            out.append(f"  schema: {'; '.join(notes) if notes else 'matches the contract'}")
+            out.append(f"  schema: {self.drift.describe()}")
         if self.error is not None:
             out.append(f"would NOT load: {self.error}")
         if self.error is not None and not self.rows_read:
@@ -105,21 +104,6 @@ class ExportCheck:
                 f"{row['raw_record']}"
             )
         return out
-
-
-def _drift_notes(drift: SchemaDrift) -> list[str]:
-    """Drift worth a shop owner's attention. A header the contract accepts under one of its
-    documented aliases (the Vietnamese POS names) is a mapping, not drift, and column
-    order never matters to a load; both stay recorded in the manifest."""
-    notes = []
-    for label, names in (
-        ("missing required", drift.missing_required),
-        ("missing optional (read as empty)", drift.missing_optional),
-        ("extra, dropped", drift.extra),
-    ):
-        if names:
-            notes.append(f"{label}: {', '.join(names)}")
-    return notes
 
 
 def check_export(settings: Settings, path: Path) -> ExportCheck:

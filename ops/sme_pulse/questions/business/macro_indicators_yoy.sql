@@ -4,5 +4,5 @@ select
     gdp_current_usd_yoy_pct as gdp_growth_pct,
     inflation_cpi_pct,
     unemployment_pct
-from iceberg.gold.dim_macro_indicators
+from gold.dim_macro_indicators
 order by year_start_date

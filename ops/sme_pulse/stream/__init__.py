@@ -1,0 +1,1 @@
+"""Order events as a stream: the Kafka contract, the feed producer and the bronze consumer."""
