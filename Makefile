@@ -112,7 +112,8 @@ $(BENCH_VENV)/.synced: $(UV) uv.lock pyproject.toml
 	@touch $@
 
 ## bench: DAG parse and run times by Cosmos mode, dbt at 100k-10M lines, ingestion vs pandas
-##        and dlt -> docs/benchmarks.md (about 30 min; the first run also generates the data)
+##        and dlt, order events producer -> bronze -> docs/benchmarks.md (about 30 min; the
+##        first run also generates the data)
 bench: $(MANIFEST) $(BENCH_VENV)/.synced airflow-init
 	@SECONDS=0; set -e; \
 	unset PYTHONDONTWRITEBYTECODE; \
@@ -124,6 +125,8 @@ bench: $(MANIFEST) $(BENCH_VENV)/.synced airflow-init
 	$(VENV_PY) benchmarks/bench_dbt_scale.py; \
 	echo "$(BENCH_VENV)/bin/python benchmarks/bench_ingest_compare.py $(BENCH_ARGS)"; \
 	$(BENCH_VENV)/bin/python benchmarks/bench_ingest_compare.py $(BENCH_ARGS); \
+	echo "$(VENV_PY) benchmarks/bench_stream.py"; \
+	$(VENV_PY) benchmarks/bench_stream.py; \
 	echo "make bench took $$((SECONDS / 60)) min $$((SECONDS % 60)) s"
 
 ## clean: remove the local lake, warehouse, Airflow home and dbt build output

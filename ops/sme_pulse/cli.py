@@ -16,7 +16,9 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
-from sme_pulse.config import ConfigError, Settings, home_dir, load_dotenv_files
+from sme_pulse.cli_common import console, errors
+from sme_pulse.cli_common import settings_or_exit as _settings
+from sme_pulse.config import home_dir, load_dotenv_files
 from sme_pulse.errors import SmePulseError, unexpected_error_line, write_trace
 from sme_pulse.feeds.cli import feeds_app
 from sme_pulse.stream.cli import stream_app
@@ -48,8 +50,6 @@ app.add_typer(bronze_app, name="bronze")
 app.add_typer(sales_app, name="sales")
 app.add_typer(stream_app, name="stream")
 
-console = Console(soft_wrap=True)
-errors = Console(stderr=True)
 
 KNOWN_FAILURES = (SmePulseError,)
 
@@ -57,14 +57,6 @@ RunId = Annotated[str | None, typer.Option(help="Run id recorded in the lineage 
 IngestDate = Annotated[
     str | None, typer.Option(help="Bronze partition date (YYYY-MM-DD); default today (UTC).")
 ]
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        errors.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from exc
 
 
 def _fail(exc: Exception) -> typer.Exit:

@@ -16,28 +16,18 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from sme_pulse.config import ConfigError, Settings
+from sme_pulse.cli_common import console, errors
+from sme_pulse.cli_common import settings_or_exit as _settings
 from sme_pulse.errors import SmePulseError
 
 if TYPE_CHECKING:
     from sme_pulse.stream.consumer import Written
 
 stream_app = typer.Typer(help="Order events from Kafka into bronze.", no_args_is_help=True)
-console = Console(soft_wrap=True)
-errors = Console(stderr=True)
 
 PAUSED_LINE = "part written, pausing before commit:"
 """What `--pause-before-commit` prints once a part is durable and not yet committed."""
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        errors.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from exc
 
 
 def _pause(seconds: float) -> Callable[[Written], None]:
