@@ -68,7 +68,7 @@ def test_chart_axes_are_short() -> None:
 
 
 def test_every_language_has_every_string() -> None:
-    for table in (catalog.UI, catalog.COLUMNS, catalog.VALUES):
+    for table in (catalog.UI, catalog.COLUMNS, catalog.VALUES, catalog.PERIODS):
         keys = [set(table[lang]) for lang in catalog.LANGUAGES]
         assert all(k == keys[0] for k in keys), table
 
@@ -77,3 +77,10 @@ def test_untranslated_questions_and_columns_fall_back_to_their_own_names() -> No
     assert catalog.question_text("en", "revenue_by_province", "Name", "What") == ("Name", "What")
     assert catalog.question_text("vi", "new_question", "Name", "What") == ("Name", "What")
     assert catalog.column_label("vi", "brand_new_column") == "brand_new_column"
+
+
+def test_freshness_periods_are_in_the_readers_language() -> None:
+    assert VI.cell("warn_after", "2 day") == "2 ngày"
+    assert VI.cell("error_after", "1 hour") == "1 giờ"
+    assert EN.cell("warn_after", "35 day") == "35 day(s)"
+    assert set(catalog.PERIODS["vi"]) == set(catalog.PERIODS["en"])

@@ -269,6 +269,12 @@ VALUES: Final[dict[str, dict[str, str]]] = {
 }
 TRANSLATED_COLUMNS: Final = frozenset({"channel", "customer_segment", "subject"})
 """Columns whose codes (`tiktok_shop`, `not_in_crm`) are shown as words from VALUES."""
+PERIODS: Final = {
+    "vi": {"minute": "phút", "hour": "giờ", "day": "ngày"},
+    "en": {"minute": "minute(s)", "hour": "hour(s)", "day": "day(s)"},
+}
+SLA_COLUMNS: Final = frozenset({"warn_after", "error_after"})
+"""Columns holding a dbt freshness period as the sources yml spells it (`2 day`)."""
 
 
 def text(lang: str, key: str, **values: object) -> str:
@@ -280,6 +286,9 @@ def column_label(lang: str, column: str) -> str:
 
 
 def value_label(lang: str, column: str, value: str) -> str:
+    if column in SLA_COLUMNS:
+        count, _, period = value.partition(" ")
+        return f"{count} {PERIODS[lang].get(period, period)}"
     if column not in TRANSLATED_COLUMNS:
         return value
     return VALUES[lang].get(value, value)
