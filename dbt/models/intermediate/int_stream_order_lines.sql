@@ -80,15 +80,7 @@ select
     l.gross_amount_vnd,
     l.currency,
     l.payment_method,
-    {#- The customer reference, keyed exactly as stg_sales_orders keys an export's. #}
-    case
-        when l.customer_id is not null or l.email_normalized is not null or l.phone_normalized is not null
-            then {{ dbt.hash(dbt.concat([
-                "coalesce(l.customer_id, '')", "'|'",
-                "coalesce(l.email_normalized, '')", "'|'",
-                "coalesce(l.phone_normalized, '')",
-            ])) }}
-    end as customer_ref_key,
+    {{ customer_ref_key("l") }} as customer_ref_key,
     latest.event_id as last_event_id,
     latest.event_type as last_event_type,
     latest.event_ts_utc as last_event_ts_utc,

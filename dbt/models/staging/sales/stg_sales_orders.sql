@@ -85,14 +85,7 @@ select
     h.customer_name,
     h.email_normalized,
     h.phone_normalized,
-    case
-        when h.customer_id is not null or h.email_normalized is not null or h.phone_normalized is not null
-            then {{ dbt.hash(dbt.concat([
-                "coalesce(h.customer_id, '')", "'|'",
-                "coalesce(h.email_normalized, '')", "'|'",
-                "coalesce(h.phone_normalized, '')",
-            ])) }}
-    end as customer_ref_key,
+    {{ customer_ref_key("h") }} as customer_ref_key,
     h.province_code,
     h.district_code,
     h.payment_method,
