@@ -25,7 +25,7 @@ def test_replay_ingestion_preflight_and_freshness(tmp_path: Path) -> None:
     wb = runner.invoke(app, ["ingest", "world-bank", "--ingest-date", "2026-11-01"])
     assert wb.exit_code == 0, wb.output
     assert (
-        "wrote 33 rows to bronze/world_bank/indicators/ingest_date=2026-11-01/part-0.parquet"
+        "wrote 44 rows to bronze/world_bank/indicators/ingest_date=2026-11-01/part-0.parquet"
         in wb.output
     )
     prov = runner.invoke(app, ["ingest", "provinces"])

@@ -78,3 +78,14 @@ def test_env_example_documents_every_variable() -> None:
 def test_an_unknown_dbt_execution_is_refused() -> None:
     with pytest.raises(ConfigError, match="DBT_EXECUTION must be one of build, watcher, local"):
         Settings.from_env({"DBT_EXECUTION": "fast"})
+
+
+def test_shop_contacts_are_normalised_for_identity_resolution(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"SME_PULSE_HOME": str(tmp_path), "SHOP_CONTACTS": " CuaHang@Shop.vn , 028 3822 1234"}
+    )
+    assert settings.shop_contacts == ("email|cuahang@shop.vn", "phone|+842838221234")
+    assert settings.dbt_env()["SHOP_CONTACTS"] == "email|cuahang@shop.vn,phone|+842838221234"
+    assert Settings.from_env({"SME_PULSE_HOME": str(tmp_path)}).dbt_env()["SHOP_CONTACTS"] == ""
+    with pytest.raises(ConfigError, match="SHOP_CONTACTS: '12345' is not"):
+        Settings.from_env({"SME_PULSE_HOME": str(tmp_path), "SHOP_CONTACTS": "12345"})

@@ -1,7 +1,8 @@
-{#- The key of a customer reference on an order: its CRM id, normalised email and phone
-    together, or null when the order names none. Declared once because a streamed order
-    finds its export's customer by this key (int_stream_order_lines joins on it), so the
-    two must be computed the same way. `alias` is the relation holding the columns. -#}
+{#- The key of a customer reference on an order line: its CRM id, normalised email and
+    phone together, or null when the line names none. Declared once because exported
+    lines, streamed lines (int_stream_order_lines) and orders (stg_sales_orders) must
+    compute it the same way: identity resolution (int_order_references) treats equal
+    keys as one reference. `alias` is the relation holding the columns. -#}
 
 {% macro customer_ref_key(alias) -%}
     case

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from sme_pulse.errors import SmePulseError
+from sme_pulse.ingestion.values import normalize_email, normalize_phone
 
 SourceMode = Literal["live", "replay"]
 DbtExecution = Literal["build", "watcher", "local"]
@@ -26,7 +27,7 @@ DBT_EXECUTIONS: tuple[DbtExecution, ...] = ("build", "watcher", "local")
 # In a checkout (and the editable install `make` creates) the dbt project sits beside ops/.
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-DEFAULT_WB_INDICATORS = ("NY.GDP.MKTP.CD", "FP.CPI.TOTL.ZG", "SL.UEM.TOTL.ZS")
+DEFAULT_WB_INDICATORS = ("NY.GDP.MKTP.CD", "NY.GDP.MKTP.KD.ZG", "FP.CPI.TOTL.ZG", "SL.UEM.TOTL.ZS")
 DEFAULT_WB_YEARS = 11
 
 
@@ -78,6 +79,24 @@ def _csv(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[s
     if not raw:
         return default
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _shop_contacts(env: Mapping[str, str]) -> tuple[str, ...]:
+    """`SHOP_CONTACTS`: the shop's own emails and phones, which clerks type on sales to
+    buyers who gave none. Returned as identity-graph identifiers ('email|...',
+    'phone|+84...'), normalised as the ingestion normalises contacts, so identity
+    resolution can tell they name nobody (dbt int_customer_identifiers)."""
+    identifiers = set()
+    for item in _csv(env, "SHOP_CONTACTS", ()):
+        kind, value = (
+            ("email", normalize_email(item)) if "@" in item else ("phone", normalize_phone(item))
+        )
+        if value is None:
+            raise ConfigError(
+                f"SHOP_CONTACTS: {item!r} is not an email address or a Vietnamese phone number"
+            )
+        identifiers.add(f"{kind}|{value}")
+    return tuple(sorted(identifiers))
 
 
 def _year_range(env: Mapping[str, str], today: datetime) -> tuple[int, int]:
@@ -396,6 +415,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     stream: StreamSettings = field(default_factory=StreamSettings)
+    shop_contacts: tuple[str, ...] = ()
 
     @property
     def dbt_manifest_path(self) -> Path:
@@ -411,6 +431,7 @@ class Settings:
             "TRINO_PORT": str(self.trino.port),
             "TRINO_USER": self.trino.user,
             "DO_NOT_TRACK": "1",
+            "SHOP_CONTACTS": ",".join(self.shop_contacts),
         }
 
     @classmethod
@@ -492,6 +513,7 @@ class Settings:
             landing_limits=_landing_limits(env),
             retention=_retention(env),
             stream=_stream(env),
+            shop_contacts=_shop_contacts(env),
             local_stack=LocalStackSettings(
                 cache_dir=(
                     _optional_path(env, "SME_PULSE_CACHE") or Path.home() / ".cache" / "sme-pulse"

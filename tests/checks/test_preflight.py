@@ -122,4 +122,5 @@ def test_replay_dir_is_shipped_inside_the_package(tmp_path: Path) -> None:
     shutil.copytree(settings.replay_dir, copy)
     assert (copy / "vn_provinces" / "v1_depth2.json").is_file()
     assert sorted(p.name for p in (copy / "world_bank").glob("*.json")) == [
-        "FP.CPI.TOTL.ZG.json", "NY.GDP.MKTP.CD.json", "SL.UEM.TOTL.ZS.json"]  # fmt: skip
+        "FP.CPI.TOTL.ZG.json", "NY.GDP.MKTP.CD.json", "NY.GDP.MKTP.KD.ZG.json",
+        "SL.UEM.TOTL.ZS.json"]  # fmt: skip

@@ -92,6 +92,9 @@ def test_full_load_follows_every_page_and_quarantines_bad_records(
     reasons = {r["customer_id"]: r["reason"] for r in quarantine.to_pylist()}
     assert reasons == {"KH000004": "required_value_missing", "KH000011": "unknown_province_code"}
     assert json.loads(quarantine["raw_record"][0].as_py())["id"] in reasons
+    parsed = {r["customer_id"]: json.loads(r["parsed_values"]) for r in quarantine.to_pylist()}
+    assert parsed["KH000011"]["customer_id"] == "KH000011"
+    assert "province_code" not in parsed["KH000011"]
     [manifest] = dataset(MANIFEST).to_pylist()
     assert (manifest["extraction_window"], manifest["pages"], manifest["rows_read"]) == (
         "full",

@@ -21,10 +21,10 @@ SELECT_EXTERNAL = [
     "path:tests/assert_macro_yoy_arithmetic.sql", "--indirect-selection", "buildable",
 ]  # fmt: skip
 
-# World Bank, release of 2025-10-07 (GDP excerpt confirmed on 2026-04-08); see
+# World Bank values of the reference table (GDP: release of 2026-04-08); see
 # ops/sme_pulse/replay/world_bank/SOURCES.md.
-GDP = {2023: 433857681378.291, 2024: 476388230307.175}
-CPI = {2023: 3.25289282667661, 2024: 3.62109273885847}
+GDP = {2022: 413445230668.578, 2023: 433857681378.291, 2024: 476388230307.175}
+CPI = {2023: 3.25289282667662, 2024: 3.62109273885843}
 
 
 def external_build(settings: Settings, dbt: DbtRunner, *extra: str) -> None:
@@ -53,7 +53,7 @@ def test_gold_holds_the_recorded_facts(settings: Settings, dbt: DbtRunner) -> No
     (row,) = query(
         settings,
         "select gdp_current_usd, gdp_current_usd_prev_year, gdp_current_usd_yoy_change, "
-        "gdp_current_usd_yoy_pct, inflation_cpi_pct, inflation_cpi_pct_yoy_change, "
+        "gdp_current_usd_growth_pct, inflation_cpi_pct, inflation_cpi_change_pp, "
         "year_start_date from gold.dim_macro_indicators where year = 2024",
     )
     assert row[0] == GDP[2024] and row[1] == GDP[2023]
@@ -64,12 +64,13 @@ def test_gold_holds_the_recorded_facts(settings: Settings, dbt: DbtRunner) -> No
     assert str(row[6]) == "2024-01-01"
     (first,) = query(
         settings,
-        "select gdp_current_usd_prev_year, gdp_current_usd_yoy_pct "
-        "from gold.dim_macro_indicators where year = 2015",
+        "select gdp_current_usd, gdp_current_usd_prev_year, gdp_current_usd_growth_pct, "
+        "gdp_real_growth_pct from gold.dim_macro_indicators where year = 2022",
     )
-    assert first == (None, None)
+    # GDP before 2022 and real GDP growth carry no citable value (SOURCES.md): null.
+    assert first == (GDP[2022], None, None, None)
 
-    assert query(settings, "select count(*) from silver.stg_wb_indicators") == [(30,)]
+    assert query(settings, "select count(*) from silver.stg_wb_indicators") == [(23,)]
     assert query(
         settings,
         "select location_level, count(*) from silver.stg_vietnam_locations group by 1 order by 1",
@@ -116,9 +117,10 @@ def test_latest_ingestion_wins_and_reruns_change_nothing(
         "select value from silver.stg_wb_indicators "
         "where indicator_code = 'NY.GDP.MKTP.CD' and year = 2024",
     ) == [(500e9,)]
-    assert query(settings, "select count(*) from silver.stg_wb_indicators") == [(30,)]
+    assert query(settings, "select count(*) from silver.stg_wb_indicators") == [(23,)]
     (pct,) = query(
-        settings, "select gdp_current_usd_yoy_pct from gold.dim_macro_indicators where year = 2024"
+        settings,
+        "select gdp_current_usd_growth_pct from gold.dim_macro_indicators where year = 2024",
     )
     assert pct[0] == pytest.approx((500e9 - GDP[2023]) / GDP[2023] * 100)
 
@@ -127,7 +129,7 @@ def test_the_yoy_test_fails_on_wrong_arithmetic(settings: Settings, dbt: DbtRunn
     external_build(settings, dbt)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute(
-            "update gold.dim_macro_indicators set gdp_current_usd_yoy_pct = 1 where year = 2020"
+            "update gold.dim_macro_indicators set gdp_current_usd_growth_pct = 1 where year = 2023"
         )
     result = dbt(
         "test", "--select", "assert_macro_yoy_arithmetic", env=settings.dbt_env(), check=False

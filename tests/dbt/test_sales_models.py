@@ -31,32 +31,27 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 import sqlglot
 from rich.console import Console
-from sme_pulse import runs
 from sme_pulse.checks import reconcile
 from sme_pulse.config import Settings
 from sme_pulse.crm import ingest_customers
-from sme_pulse.feeds.simulator import start_server
 from sme_pulse.orchestration.demo import print_business_answers
 from sme_pulse.sales import ingest_sales
 from sme_pulse.sources.lineage import RunContext
 
+from .conftest import DBT, REPO, Warehouse, shop
+
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
-CPI_2024 = 3.62109273885847  # World Bank replay, FP.CPI.TOTL.ZG for Vietnam (SOURCES.md)
+CPI_2024 = 3.62109273885843  # World Bank replay, FP.CPI.TOTL.ZG for Vietnam (SOURCES.md)
 SALES_MODEL_DIRS = (
     "models/staging/sales",
     "models/staging/crm",
@@ -119,30 +114,6 @@ NAM_LATER = customer(2, "Trần Văn Nam", "nam@yahoo.com", "0987654321", "79", 
                      "2025-09-01T03:00:00Z")  # fmt: skip
 
 
-@dataclass
-class Warehouse:
-    settings: Settings
-    work: Path
-    builds: list[subprocess.CompletedProcess[str]]
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as con:
-            return con.execute(sql).fetchall()
-
-    def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """dbt in the project, build output under the test's folder (never dbt/target)."""
-        result = subprocess.run(
-            [str(DBT), *args, "--project-dir", str(REPO / "dbt"), "--profiles-dir",
-             str(REPO / "dbt"), "--target-path", str(self.work / "dbt-target"),
-             "--log-path", str(self.work / "dbt-logs")],
-            cwd=REPO / "dbt", env={**os.environ, **self.settings.dbt_env()},
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if result.returncode != 0:
-            pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}{result.stderr}")
-        return result
-
-
 def write_customers(path: Path, records: list[dict[str, Any]]) -> None:
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     (path / "customers.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -159,27 +130,16 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     crm = work / "crm"
     crm.mkdir()
     write_customers(crm, CUSTOMERS)
-    server, url = start_server(crm)
-    try:
-        settings = Settings.from_env(
-            {"SME_PULSE_HOME": str(work / "home"), "CUSTOMER_API_URL": url}
-        )
-        landing = Path(settings.landing_uri)
-        landing.mkdir(parents=True)
+    with shop(work, crm) as built:
+        landing = Path(built.settings.landing_uri)
         (landing / "shop_orders.csv").write_text("\n".join([HEADER, *ROWS]) + "\n")
-        external = RunContext("replay_1", "2026-01-01", datetime.now(UTC))
-        runs.ingest_world_bank(settings, external)
-        runs.ingest_provinces(settings, external)
-        ingest_sales(settings, run(1))
-        ingest_customers(settings, run(1))
-        built = Warehouse(settings, work, [])
-        built.builds.append(built.dbt("build"))
+        ingest_sales(built.settings, run(1))
+        ingest_customers(built.settings, run(1))
+        built.build()
         write_customers(crm, [*CUSTOMERS, NAM_LATER])
-        ingest_customers(settings, run(2))
-        built.builds.append(built.dbt("build"))
+        ingest_customers(built.settings, run(2))
+        built.build()
         yield built
-    finally:
-        server.stop()
 
 
 def test_every_row_is_loaded_or_quarantined_and_duplicates_collapse(warehouse: Warehouse) -> None:
@@ -203,7 +163,7 @@ def test_monthly_revenue_rolls_up_to_the_new_provinces(warehouse: Warehouse) -> 
     rows = warehouse.query(
         "select cast(order_month as varchar), province_code, net_revenue_vnd, gmv_vnd, "
         "refunded_vnd, completed_orders, recorded_province_codes "
-        "from gold.fct_sales_monthly_by_province order by 1, 2"
+        "from gold.fct_sales_monthly_by_province where order_lines > 0 order by 1, 2"
     )
     assert rows == [
         ("2023-01-01", "79", 700_000, 700_000, 0, 3, 1),  # HD1 410k + SP1 200k + HD11 90k
@@ -216,14 +176,32 @@ def test_monthly_revenue_rolls_up_to_the_new_provinces(warehouse: Warehouse) -> 
         ("2025-08-01", "79", 500_000, 500_000, 0, 1, 1),
     ]
     assert warehouse.query("select sum(net_revenue_vnd) from gold.fct_sales") == [(2_300_000,)]
+    # Dense: every month January 2023 - August 2025 (32) x every province that ever sold
+    # (79, 01, 48, 75); a month without sales is a row of zeros.
+    assert warehouse.query(
+        "select count(*), count(distinct order_month), count(distinct province_code), "
+        "sum(case when order_lines = 0 then 1 else 0 end) "
+        "from gold.fct_sales_monthly_by_province"
+    ) == [(128, 32, 4, 120)]
+    assert warehouse.query(
+        "select net_revenue_vnd, orders, identified_customers, guest_completed_orders "
+        "from gold.fct_sales_monthly_by_province "
+        "where order_month = date '2023-04-01' and province_code = '48'"
+    ) == [(0, 0, 0, 0)]
+    # HD10 is a walk-in sale: a completed order without an identified customer.
+    assert warehouse.query(
+        "select completed_orders, identified_customers, guest_completed_orders "
+        "from gold.fct_sales_monthly_by_province "
+        "where order_month = date '2024-03-01' and province_code = '79'"
+    ) == [(1, 0, 1)]
 
 
 def test_real_growth_removes_inflation(warehouse: Warehouse) -> None:
     rows = {
         (year, code): rest
         for year, code, *rest in warehouse.query(
-            "select year, province_code, net_revenue_vnd, nominal_growth_pct, "
-            "inflation_cpi_pct, real_growth_pct from gold.mart_sales_vs_macro"
+            "select year, province_code, net_revenue_vnd, net_revenue_nominal_growth_pct, "
+            "inflation_cpi_pct, net_revenue_real_growth_pct from gold.mart_sales_vs_macro"
         )
     }
     # Hồ Chí Minh: 700,000 in 2023, 730,000 in 2024 -> +3/70 = 4.2857 % nominal;
@@ -242,6 +220,52 @@ def test_real_growth_removes_inflation(warehouse: Warehouse) -> None:
     assert rows[(2025, "79")][1] == pytest.approx((500 / 730 - 1) * 100)
     assert rows[(2025, "79")][3] is None
     assert rows[(2023, "79")][1] is None  # no 2022 to compare with
+    # Dense years: Đà Nẵng (48) sold 270,000 in 2023 and nothing in 2024: 0 and -100 %.
+    assert rows[(2024, "48")][:2] == [0, pytest.approx(-100.0)]
+    assert rows[(2025, "48")][:2] == [0, None]  # nothing to grow from
+    assert len(rows) == 3 * (4 + 1)  # 2023-2025 x (79, 01, 48, 75, and the country)
+
+
+def test_growth_on_a_small_base_is_flagged(warehouse: Warehouse) -> None:
+    flags = dict(
+        warehouse.query(
+            "select year, is_small_base from gold.mart_sales_vs_macro "
+            "where province_code = 'VN' order by year"
+        )
+    )
+    # 2023 has no growth. 2024's base, 2023, had sales in 3 months (< 6): flagged.
+    # 2025's base, 2024, also had 3 months of sales: flagged.
+    assert flags == {2023: False, 2024: True, 2025: True}
+    # Đà Nẵng 2024 falls to 0: a base of 270,000 is not below 20 % of 0, but its one
+    # month of sales is fewer than 6.
+    assert warehouse.query(
+        "select is_small_base from gold.mart_sales_vs_macro where year = 2024 "
+        "and province_code = '48'"
+    ) == [(True,)]
+
+
+def test_every_gold_column_says_what_it_measures(warehouse: Warehouse) -> None:
+    """Every column of every gold table (dbt/models/marts) has a YAML description."""
+    manifest = json.loads((warehouse.work / "dbt-target" / "manifest.json").read_text())
+    models = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["original_file_path"].startswith("models/marts/")
+    ]
+    assert len(models) >= 10
+    undescribed = []
+    for node in models:
+        described = {
+            name for name, column in node["columns"].items() if column["description"].strip()
+        }
+        built = warehouse.query(
+            "select column_name from information_schema.columns "
+            f"where table_schema = '{node['schema']}' and table_name = '{node['alias']}'"
+        )
+        assert built, f"{node['name']} was not built"
+        undescribed += [f"{node['name']}.{name}" for (name,) in built if name not in described]
+    assert undescribed == []
 
 
 def test_cohort_retention(warehouse: Warehouse) -> None:
@@ -249,7 +273,7 @@ def test_cohort_retention(warehouse: Warehouse) -> None:
         "select cast(cohort_month as varchar), count(*), max(cohort_customers) "
         "from gold.fct_customer_cohorts group by 1 order by 1"
     )
-    # Lan and Hà start in January 2023, Châu in March 2023, the sales-only KH000009 in
+    # Lan and Hà start in January 2023, Châu in March 2023, KH000009 (quarantined in the CRM) in
     # February 2024, Nam in August 2025 (his cancelled and refunded orders do not count);
     # each cohort has a row per month up to August 2025.
     assert cohorts == [
@@ -270,7 +294,8 @@ def test_cohort_retention(warehouse: Warehouse) -> None:
 def test_revenue_by_segment_and_channel(warehouse: Warehouse) -> None:
     rows = warehouse.query(
         "select cast(order_month as varchar), customer_segment, channel, net_revenue_vnd, "
-        "refunded_vnd from gold.fct_revenue_by_segment_channel order by 1, 2, 3"
+        "refunded_vnd from gold.fct_revenue_by_segment_channel where orders > 0 "
+        "order by 1, 2, 3"
     )
     assert rows == [
         ("2023-01-01", "gold", "pos", 410_000, 0),
@@ -280,11 +305,17 @@ def test_revenue_by_segment_and_channel(warehouse: Warehouse) -> None:
         ("2023-02-01", "silver", "website", 0, 0),
         ("2023-03-01", "platinum", "lazada", 270_000, 0),  # matched to Châu by phone
         ("2024-01-01", "gold", "pos", 500_000, 0),
-        ("2024-02-01", "not_in_crm", "pos", 150_000, 0),
+        ("2024-02-01", "member", "pos", 150_000, 0),  # KH000009's quarantined record
         ("2024-03-01", "guest", "pos", 80_000, 0),
         ("2025-08-01", "guest", "tiktok_shop", 100_000, 0),
         ("2025-08-01", "silver", "website", 500_000, 0),
     ]
+    # Dense: 32 months x the 8 (segment, channel) pairs above, zeros where nothing sold.
+    assert warehouse.query(
+        "select count(*), count(distinct order_month), "
+        "count(distinct customer_segment || '/' || channel) "
+        "from gold.fct_revenue_by_segment_channel"
+    ) == [(256, 32, 8)]
 
 
 def test_identity_resolution_and_orphans(warehouse: Warehouse) -> None:
@@ -293,12 +324,12 @@ def test_identity_resolution_and_orphans(warehouse: Warehouse) -> None:
         "from silver.int_customers_unified where source_system = 'sales' "
         "group by all order by 1, 3"
     ) == [
+        ("crm_quarantined", 0.8, "KH000009", 1),  # its CRM record has a blank name
         ("customer_id", 1.0, "KH000001", 1),
         ("customer_id", 1.0, "KH000002", 1),
         ("customer_id", 1.0, "KH000004", 1),
         ("email", 0.9, "KH000001", 1),
         ("phone", 0.7, "KH000003", 1),
-        ("unmatched", 0.0, None, 1),
     ]
     lan = warehouse.query(
         "select count(distinct customer_key) from gold.fct_sales where order_id in ('HD1', 'SP1')"
@@ -403,10 +434,11 @@ def test_the_demo_answers_come_from_gold(warehouse: Warehouse) -> None:
     console = Console(record=True, width=200)
     print_business_answers(console, warehouse.settings)
     text = re.sub(r" +", " ", console.export_text())
-    assert "│ 2025-08-01 │ Hồ Chí Minh │ 500.000 │ 1 │ 1 │" in text
+    assert "│ 2025-08-01 │ Hồ Chí Minh │ 500.000 │ 1 │ 1 │ 0 │" in text
     assert "│ gold │ pos │ 910.000 │ 2 │" in text  # HD1 (2023) and HD6 (2024)
     assert "│ 2023-01-01 │ 2 │ 0 % │ 0 % │ 0 % │ 50 % │" in text
-    assert "│ 2024 │ Hồ Chí Minh │ 730.000 │ +4.3 % │ +3.6 % │ +0.6 % │" in text
+    # Hồ Chí Minh sold in one month of 2023: its 2024 growth is on a small base.
+    assert "│ 2024 │ Hồ Chí Minh │ 730.000 │ +4.3 % │ +3.6 % │ +0.6 % │ yes │" in text
 
 
 def test_every_row_is_accounted_for_from_file_to_silver(warehouse: Warehouse) -> None:
@@ -417,6 +449,9 @@ def test_every_row_is_accounted_for_from_file_to_silver(warehouse: Warehouse) ->
         ("sales", "bronze = silver + copies", 13, 13),
         ("sales", "file = loaded + quarantined", 15, 15),
         ("sales", "loaded = bronze", 13, 13),
+        # HD12 and HD13 are held back whole (their only line was quarantined).
+        ("sales", "quarantined = judged lines + copies", 2, 2),
+        ("sales", "silver = gold + held back", 12, 12),
     ]
     reconcile.require_balanced(balances)
 

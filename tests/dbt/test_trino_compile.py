@@ -91,3 +91,17 @@ def test_compile_needs_no_trino(dbt: DbtRunner) -> None:
                  "stg_wb_indicators", env=TRINO_ENV, check=False)  # fmt: skip
     assert result.returncode != 0
     assert "127.0.0.1" in result.stdout or "Connection refused" in result.stdout
+
+
+def test_numeric_accepted_values_are_not_quoted(compiled: tuple[Path, dict]) -> None:
+    """accepted_values quotes its values by default: `x in ('1', '2')` on an integer
+    column compiles everywhere but Trino refuses it at run time (no common type)."""
+    _, manifest = compiled
+    quoted = [
+        node["unique_id"]
+        for node in manifest["nodes"].values()
+        if (meta := node.get("test_metadata") or {}).get("name") == "accepted_values"
+        and all(isinstance(v, int | float) for v in meta["kwargs"]["values"])
+        and meta["kwargs"].get("quote", True)
+    ]
+    assert quoted == []

@@ -130,6 +130,31 @@ def test_email_variants_normalise_and_invalid_ones_give_none() -> None:
     assert normalize_email("no-at-sign") is None
 
 
+@pytest.mark.parametrize(
+    "raw",
+    ["  Khach.Hang@Gmail.com ", "KHACHHANG@gmail.com", "khach_hang2@yahoo.com",
+     "khachle@shop.vn", "noemail@gmail.com", "no.email@x.vn", "NoMail@x.vn", "none@x.vn"],
+)  # fmt: skip
+def test_placeholder_emails_name_nobody(raw: str) -> None:
+    # What a clerk types for a walk-in buyer: it must never link two sales together.
+    assert normalize_email(raw) is None
+
+
+def test_real_addresses_that_resemble_placeholders_are_kept() -> None:
+    assert normalize_email("khachhang.lan@gmail.com") == "khachhang.lan@gmail.com"
+    assert normalize_email("lan.noemail@gmail.com") == "lan.noemail@gmail.com"
+    assert normalize_email("nonexistent@x.vn") == "nonexistent@x.vn"
+
+
+@pytest.mark.parametrize("raw", ["0000000000", "0999 999 999", "+84 333 333 333", "999999999"])
+def test_placeholder_phones_name_nobody(raw: str) -> None:
+    assert normalize_phone(raw) is None
+
+
+def test_a_number_with_a_repeated_digit_run_is_still_a_number() -> None:
+    assert normalize_phone("0999 999 998") == "+84999999998"
+
+
 def test_labels_match_across_accents_tone_placement_and_normal_forms() -> None:
     decomposed = unicodedata.normalize("NFD", "Hoàn thành")
     assert ascii_key(decomposed) == ascii_key("Hoàn thành") == "hoan_thanh"

@@ -58,3 +58,12 @@ def test_the_same_rows_give_the_same_bytes() -> None:
 def test_a_spec_it_cannot_follow_is_one_clear_error(spec: dict[str, object], message: str) -> None:
     with pytest.raises(ChartSpecError, match=message.replace("[", r"\[").replace("(", r"\(")):
         draw(spec, COLUMNS, ROWS, Formats("vi"))
+
+
+def test_a_missing_value_draws_no_bar_not_a_zero() -> None:
+    """Real growth of a year the World Bank has not published is blank, not a 0 % bar."""
+    spec = {"kind": "bar", "x": "year", "y": ["nominal_pct", "real_pct"]}
+    columns = ["year", "nominal_pct", "real_pct"]
+    published = draw(spec, columns, [(2024, 5.0, 2.0), (2025, 4.0, 0.0)], Formats("en"))
+    unpublished = draw(spec, columns, [(2024, 5.0, 2.0), (2025, 4.0, None)], Formats("en"))
+    assert published != unpublished

@@ -28,7 +28,7 @@ def test_the_default_is_vietnamese() -> None:
         (VI, "completed_orders", 12_345, "12.345"),
         (EN, "completed_orders", 12_345, "12,345"),
         (VI, "retention_pct", 12.345, "12,3%"),
-        (EN, "real_growth_pct", -3.25, "-3.2%"),
+        (EN, "net_revenue_real_growth_pct", -3.25, "-3.2%"),
         (VI, "units_sold", Decimal("1500"), "1.500"),
         (VI, "year", 2025, "2025"),
         (VI, "order_month", date(2025, 3, 1), "Tháng 3/2025"),
@@ -37,6 +37,8 @@ def test_the_default_is_vietnamese() -> None:
         (EN, "order_date", date(2025, 3, 5), "5 Mar 2025"),
         (VI, "year_start_date", date(2024, 1, 1), "2024"),
         (VI, "net_revenue_vnd", None, MISSING),
+        (VI, "is_small_base", True, "có"),
+        (EN, "is_small_base", False, "no"),
     ],
 )
 def test_a_cell_is_formatted_by_its_column(

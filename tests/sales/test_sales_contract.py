@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from sme_pulse.sales.contract import (
     LINE_FIELDS,
     REASON_CODES,
     Validator,
+    parsed_values_json,
 )
 
 pytestmark = pytest.mark.unit
@@ -46,7 +48,7 @@ def line(**overrides: Any) -> dict[str, Any]:
 
 
 def valid(values: dict[str, Any]) -> dict[str, Any]:
-    row, errors = VALIDATOR.validate(values)
+    row, errors, _ = VALIDATOR.validate(values)
     assert errors == [], errors
     assert row is not None
     assert list(row) == NAMES
@@ -54,7 +56,7 @@ def valid(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def rejected(values: dict[str, Any]) -> tuple[str, str]:
-    row, errors = VALIDATOR.validate(values)
+    row, errors, _ = VALIDATOR.validate(values)
     assert row is None
     return reason_of(errors)
 
@@ -184,3 +186,58 @@ def test_packaged_crosswalk_is_the_dbt_seed() -> None:
     seed = ROOT / "dbt/seeds/province_crosswalk_2025.csv"
     with packaged.open(encoding="utf-8") as a, seed.open(encoding="utf-8") as b:
         assert list(csv.reader(a)) == list(csv.reader(b))
+
+
+def parsed(values: dict[str, Any]) -> dict[str, Any]:
+    """The parsed values a rejected line keeps in quarantine, as written there."""
+    check = VALIDATOR.validate(values)
+    assert check.values is None
+    return json.loads(parsed_values_json(check.parsed))
+
+
+def test_a_rejected_line_keeps_its_valid_fields_and_drops_the_broken_one() -> None:
+    out = parsed(line(quantity="-2", district_code=""))
+    assert "quantity" not in out
+    assert out["line_total_vnd"] == 280_000  # as exported: a valid amount on its own
+    assert out["order_ts_utc"] == "2024-02-03T03:15:00.000000+00:00"
+    assert out["order_date_local"] == "2024-02-03"
+    assert (out["province_code"], out["district_code"]) == ("79", None)
+    assert (out["unit_price_vnd"], out["discount_vnd"]) == (145_000, 10_000)
+    assert set(out) == set(NAMES) - {"quantity"}
+
+
+def test_a_required_field_never_reads_as_valid_and_empty() -> None:
+    out = parsed(line(quantity="-2", line_total_vnd=""))
+    assert "line_total_vnd" not in out  # nothing to compute it from
+    out = parsed(line(line_total_vnd="1"))
+    assert "line_total_vnd" not in out  # contradicts quantity x price - discount
+    assert out["quantity"] == 2
+
+
+def test_a_bad_time_leaves_the_time_and_the_address_unverified() -> None:
+    out = parsed(line(order_ts="31/02/2024 25:00"))
+    unverified = {"order_ts_utc", "order_date_local", "admin_version"}
+    assert unverified | {"province_code", "district_code"} == set(NAMES) - set(out)
+    assert out["line_total_vnd"] == 280_000
+
+
+def test_a_bad_province_drops_only_the_address_fields_it_broke() -> None:
+    out = parsed(line(province_code="99", district_code=""))
+    assert "province_code" not in out
+    assert out["district_code"] is None
+    assert out["order_ts_utc"] == "2024-02-03T03:15:00.000000+00:00"
+
+
+def test_parsed_values_are_a_function_of_the_row_alone() -> None:
+    values = line(quantity="0", customer_email=" Linh@Gmail.com ")
+    first, second = VALIDATOR.validate(values).parsed, VALIDATOR.validate(dict(values)).parsed
+    text = parsed_values_json(first)
+    assert text == parsed_values_json(second)
+    assert list(json.loads(text)) == sorted(json.loads(text))
+    assert json.loads(text)["email_normalized"] == "linh@gmail.com"
+
+
+def test_a_valid_line_parses_to_its_bronze_values() -> None:
+    check = VALIDATOR.validate(line())
+    assert check.values is not None
+    assert check.parsed == check.values

@@ -3,8 +3,13 @@
     `file → bronze` per committed file version: rows read = loaded + quarantined, and the
     loaded rows are exactly the bronze rows carrying that version. `bronze → silver`: every
     committed bronze row is in silver once, or counted as a copy of the row that won
-    (`bronze_copies`, `bronze_versions`). A `difference` other than 0 fails the test on it,
-    so gold is not rebuilt from rows that went missing; the run's summary prints this table. -#}
+    (`bronze_copies`, `bronze_versions`). `quarantine → outcome`: every committed
+    quarantined row (the manifests' `rows_quarantined`) is a copy of a line the
+    partial-order policy judged (int_sales_quarantine_outcomes: superseded, repaired,
+    held back or naming no order). `silver → gold`: every silver line is counted in gold
+    (int_sales_lines_counted) or held back with its order (int_sales_held_back_orders).
+    A `difference` other than 0 fails the test on it, so gold is not rebuilt from rows
+    that went missing; the run's summary prints this table. -#}
 
 with manifest as (
 
@@ -39,6 +44,28 @@ silver_lines as (
 
     select count(*) as silver_rows, coalesce(sum(bronze_copies), 0) as bronze_rows_kept
     from {{ ref("stg_sales_order_lines") }}
+
+),
+
+judged_quarantine as (
+
+    select coalesce(sum(quarantine_copies), 0) as quarantined_rows
+    from {{ ref("int_sales_quarantine_outcomes") }}
+
+),
+
+gold_lines as (
+
+    select
+        coalesce(sum(case when line_repair is null then 1 else 0 end), 0) as committed_counted
+    from {{ ref("int_sales_lines_counted") }}
+
+),
+
+held_back_lines as (
+
+    select coalesce(sum(committed_lines), 0) as committed_held_back
+    from {{ ref("int_sales_held_back_orders") }}
 
 ),
 
@@ -81,6 +108,26 @@ checks as (
         (select sum(bronze_rows) from committed_lines) as expected_rows,
         bronze_rows_kept as actual_rows
     from silver_lines
+
+    union all
+
+    select
+        'quarantined = judged lines + copies' as check_name,
+        'sales' as source,
+        (select sum(rows_quarantined) from committed_lines) as expected_rows,
+        quarantined_rows as actual_rows
+    from judged_quarantine
+
+    union all
+
+    select
+        'silver = gold + held back' as check_name,
+        'sales' as source,
+        silver_lines.silver_rows as expected_rows,
+        gold_lines.committed_counted + held_back_lines.committed_held_back as actual_rows
+    from silver_lines
+    cross join gold_lines
+    cross join held_back_lines
 
     union all
 

@@ -3,8 +3,10 @@
     where they are reported, and its test warns while it is not empty.
 
     * `customer_id_not_in_crm`: the order carries a CRM customer id that silver has no
-      customer for (typically a CRM record the customer contract quarantined). The order
-      is then matched by email or phone, or counted as a sales-only customer.
+      customer for (typically a CRM record the customer contract quarantined). Identity
+      resolution still matches the order to a quarantined record's person
+      (stg_customers_quarantined, match `crm_quarantined`), else by its other
+      references, else counts it as a sales-only customer.
     * `location_not_in_dim_location`: the order's province or district has no
       dim_location version valid on the order date; its revenue is under `unknown` in
       the province roll-ups. -#}

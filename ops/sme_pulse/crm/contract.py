@@ -13,10 +13,15 @@ fields read as null. A record breaking a rule goes to quarantine with its reason
 the record as received. A required field that no record of a window carries was renamed
 or removed by the API: that fails the window (`require_fields`) instead of quarantining
 every record, and nothing is written.
+
+A quarantined record keeps the values that did parse (`parsed_values`, a JSON object
+with sorted keys, null when nothing did): identity resolution still matches orders to
+a customer whose record broke an unrelated rule (a blank name, an unknown province).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,6 +91,7 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("reason", pa.string(), nullable=False),
         pa.field("reason_detail", pa.string(), nullable=False),
         pa.field("raw_record", pa.string(), nullable=False),
+        pa.field("parsed_values", pa.string()),
         *LINEAGE_FIELDS,
     ]
 )
@@ -102,14 +108,38 @@ def require_fields(seen: Collection[str], where: str) -> None:
         )
 
 
+# The fields a broken rule leaves unusable, by the column its violation names: an
+# address violation voids the whole address, a too-long contact its normalised form too.
+_VOIDS: dict[str, tuple[str, ...]] = {
+    "id": ("customer_id",),
+    "province_code": ("province_code", "district_code", "admin_version"),
+    "district_code": ("district_code",),
+    "email": ("email", "email_normalized"),
+    "phone": ("phone", "phone_normalized"),
+}
+
+
 class CustomerCheck(NamedTuple):
     """A checked record: bronze values by `CUSTOMER_FIELDS` name (None when it breaks a
-    rule), its `updated_at` (even when quarantined, so the watermark moves past it), and
-    every rule it breaks."""
+    rule), its `updated_at` (even when quarantined, so the watermark moves past it),
+    every rule it breaks, and the values that did parse (all of them for a valid record;
+    what a quarantined one keeps in `parsed_values`)."""
 
     values: dict[str, Any] | None
     updated_at: datetime | None
     violations: list[Violation]
+    parsed: dict[str, Any]
+
+    def parsed_values(self) -> str | None:
+        """The parsed values as a JSON object with sorted keys (timestamps ISO 8601 UTC),
+        or None when nothing parsed."""
+        if not self.parsed:
+            return None
+        return json.dumps(
+            {k: v.isoformat() if isinstance(v, datetime) else v for k, v in self.parsed.items()},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -161,8 +191,6 @@ class CustomerValidator:
         email = read_text(record, "email", errors)
         phone = read_text(record, "phone", errors)
 
-        if errors or version is None or updated_at is None:
-            return CustomerCheck(None, updated_at, errors)
         values = {
             "customer_id": customer_id,
             "full_name": full_name,
@@ -177,4 +205,8 @@ class CustomerValidator:
             "created_at": created_at,
             "updated_at": updated_at,
         }
-        return CustomerCheck(values, updated_at, errors)
+        voided = {name for e in errors for name in _VOIDS.get(e.column, (e.column,))}
+        parsed = {k: v for k, v in values.items() if v is not None and k not in voided}
+        if errors or version is None or updated_at is None:
+            return CustomerCheck(None, updated_at, errors, parsed)
+        return CustomerCheck(values, updated_at, errors, parsed)

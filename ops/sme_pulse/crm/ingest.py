@@ -128,7 +128,7 @@ class _Extraction:
     seen_fields: dict[str, None] = field(default_factory=dict)
     _good: list[dict[str, Any]] = field(default_factory=list)
     _good_urls: list[str] = field(default_factory=list)
-    _bad: list[tuple[str | None, str, str, str, str]] = field(default_factory=list)
+    _bad: list[tuple[str | None, str, str, str, str | None, str]] = field(default_factory=list)
 
     def _lineage(self, urls: list[str]) -> list[pa.Array]:
         arrays = []
@@ -152,23 +152,28 @@ class _Extraction:
             )
             self._good, self._good_urls = [], []
         if self._bad:
-            ids, reasons, details, raws, urls = (list(c) for c in zip(*self._bad, strict=True))
+            ids, reasons, details, raws, parsed, urls = (
+                list(c) for c in zip(*self._bad, strict=True)
+            )
             arrays = [
                 pa.array(ids, pa.string()),
                 pa.array(reasons, pa.string()),
                 pa.array(details, pa.string()),
                 pa.array(raws, pa.string()),
+                pa.array(parsed, pa.string()),
             ]
             self.quarantine.write(
                 pa.RecordBatch.from_arrays(arrays + self._lineage(urls), schema=QUARANTINE_SCHEMA)
             )
             self._bad = []
 
-    def _reject(self, record: object, url: str, errors: list[Violation]) -> None:
+    def _reject(
+        self, record: object, url: str, errors: list[Violation], parsed: str | None = None
+    ) -> None:
         reason, detail = reason_of(errors)
         customer_id = clean_text(record.get("id")) if isinstance(record, dict) else None
         raw = raw_record_json(record) if isinstance(record, dict) else raw_record_json(str(record))
-        self._bad.append((customer_id, reason, detail, raw, url))
+        self._bad.append((customer_id, reason, detail, raw, parsed, url))
 
     def add_page(self, records: list[Any], url: str) -> None:
         self.pages += 1
@@ -189,7 +194,7 @@ class _Extraction:
             self.rows_read += 1
             self._mark(updated_at, customer_id)
             if check.values is None:
-                self._reject(record, url, check.violations)
+                self._reject(record, url, check.violations, check.parsed_values())
             else:
                 self._good.append(check.values)
                 self._good_urls.append(url)

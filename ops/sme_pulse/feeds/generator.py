@@ -6,7 +6,11 @@
   `end`, line-grain, with a configurable share of dirty rows;
 * `out/crm/customers.jsonl` - the CRM customers the feed simulator serves;
 * `out/generation_summary.json` - what was written, including how many rows of each
-  file the contract should quarantine, so tests and demos can check the pipeline.
+  file the contract should quarantine, so tests and demos can check the pipeline;
+* with `answer_key`, `out/answer_key/orders.jsonl` - every order as it really was: its
+  customer (null for a walk-in), header and lines, and the dirty kind each line was
+  written with. Tests recompute gold from it instead of re-parsing the exports, so a
+  rule of the pipeline is checked against the truth rather than against itself.
 
 Days are generated in order and lines are streamed to their files as they are made, so
 memory holds the customers and one day of orders, never the lines: a million lines
@@ -24,6 +28,7 @@ quarantined by the customer contract.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -32,7 +37,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sme_pulse.errors import SmePulseError
 from sme_pulse.feeds.exports import CHANNEL_DIALECTS, SINGLE_CSV, Dialect, Sink
@@ -85,6 +90,8 @@ class GeneratorConfig:
     order_number_offset: int = 0
     """Order numbers start after this one: a later export of a shop continues its numbering
     instead of re-issuing ids its earlier exports used."""
+    answer_key: bool = False
+    """Also write `answer_key/orders.jsonl` (see the module docstring)."""
 
     def check(self) -> None:
         if self.order_number_offset < 0:
@@ -189,6 +196,7 @@ class _Generator:
         self.vocab: Vocab = load_vocab()
         self.units: AdminUnits = load_admin_units()
         self.sinks: dict[str, Sink] = {}
+        self.answers: IO[str] | None = None
         self.summaries: dict[str, FileSummary] = {}
         self.sequences: Counter[str] = Counter()
         self.lines = 0
@@ -336,11 +344,12 @@ class _Generator:
             dirty["unit_price_vnd"] = rng.choice(BAD_AMOUNTS)
         return dirty
 
-    def _emit(self, line: dict[str, Any]) -> bool:
-        """Write one line (maybe dirty, maybe twice); False once `max_lines` is reached."""
+    def _emit(self, line: dict[str, Any]) -> str | None:
+        """Write one line (maybe dirty, maybe twice): the dirty kind it was written with
+        ('clean' for none), or None once `max_lines` is reached and nothing was written."""
         limit = self.config.max_lines
         if limit is not None and self.lines >= limit:
-            return False
+            return None
         dialect = self._dialect(line["channel"])
         sink, summary = self._sink(dialect, line["order_ts"].year)
         kind = self._dirty_kind(dialect)
@@ -354,7 +363,28 @@ class _Generator:
                 sink.write(cells)
                 summary.rows += 1
                 self.lines += 1
-        return True
+        return kind or "clean"
+
+    def _answer(
+        self, customer: Customer | None, lines: list[dict[str, Any]], kinds: list[str]
+    ) -> None:
+        """One answer-key record: the order's truth and how each written line was dirtied."""
+        if self.answers is None or not kinds:
+            return
+        header = lines[0]
+        record = {
+            "order_id": header["order_id"],
+            "customer_id": customer.customer_id if customer else None,
+            "order_ts_local": header["order_ts"].isoformat(),
+            "channel": header["channel"],
+            "status": header["status"],
+            "province_code": header["province_code"],
+            "lines": [
+                {"line_no": line["line_no"], "line_total_vnd": line["line_total_vnd"], "kind": kind}
+                for line, kind in zip(lines, kinds, strict=False)
+            ],
+        }
+        self.answers.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def _day(self, day: date, count: int, picker: CustomerPicker) -> bool:
         rng = self.rng
@@ -375,9 +405,15 @@ class _Generator:
             if channel != "pos" or rng.random() >= walk_in:
                 customer = picker.pick(rng, local.replace(tzinfo=VN_TZ))
             self.orders += 1
-            for line in self._order_lines(channel, local, customer):
-                if not self._emit(line):
+            lines = self._order_lines(channel, local, customer)
+            kinds = []
+            for line in lines:
+                kind = self._emit(line)
+                if kind is None:
+                    self._answer(customer, lines, kinds)
                     return False
+                kinds.append(kind)
+            self._answer(customer, lines, kinds)
         return True
 
     def _orders(self, picker: CustomerPicker) -> None:
@@ -423,11 +459,19 @@ class _Generator:
             self.units,
         )
         crm_dirty = self._crm(customers)
-        try:
-            self._orders(CustomerPicker(customers))
-        finally:
-            for sink in self.sinks.values():
-                sink.close()
+        with contextlib.ExitStack() as stack:
+            if self.config.answer_key:
+                (self.out / "answer_key").mkdir(exist_ok=True)
+                self.answers = stack.enter_context(
+                    (self.out / "answer_key" / "orders.jsonl").open(
+                        "w", encoding="utf-8", newline="\n"
+                    )
+                )
+            try:
+                self._orders(CustomerPicker(customers))
+            finally:
+                for sink in self.sinks.values():
+                    sink.close()
         config = {
             k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self.config).items()
         }

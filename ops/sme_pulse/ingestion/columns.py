@@ -17,6 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sme_pulse.ingestion import values
+
 # Every character Python's str.strip() removes, derived from str.isspace so trimming is
 # identical (the last such character is U+3000; a unit test checks the whole range).
 PY_WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
@@ -161,7 +163,10 @@ def normalize_email(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """`values.normalize_email` for ASCII addresses; non-ASCII ones are not `sure`."""
     ascii_ = fill(pc.string_is_ascii(text), True)
     lower = pc.utf8_lower(text)
-    valid = fill(pc.match_substring_regex(lower, _EMAIL))
+    valid = pc.and_(
+        fill(pc.match_substring_regex(lower, _EMAIL)),
+        pc.invert(fill(pc.match_substring_regex(lower, values.PLACEHOLDER_EMAIL))),
+    )
     return pc.if_else(valid, lower, pa.scalar(None, pa.string())), ascii_
 
 
@@ -192,7 +197,10 @@ def normalize_phone(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     national = pc.if_else(
         fill(pc.starts_with(national, "0")), pc.utf8_slice_codeunits(national, 1), national
     )
-    valid = fill(pc.match_substring_regex(national, _VN_PHONE))
+    valid = pc.and_(
+        fill(pc.match_substring_regex(national, _VN_PHONE)),
+        pc.invert(fill(pc.match_substring_regex(national, values.PLACEHOLDER_PHONE))),
+    )
     return pc.if_else(valid, pc.binary_join_element_wise("+84", national, ""), None), ascii_
 
 

@@ -27,6 +27,15 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE_NOISE = re.compile(r"[\s.\-()\u00a0]")
 _VN_PHONE = re.compile(r"[35789]\d{8}|2\d{9}")
 _TEXT_KEY_NOISE = re.compile(r"[^a-z0-9]+")
+# Contacts a till clerk types when the buyer gives none: "khachhang@..." ("customer"),
+# "khach.hang@gmail.com", "khachle@..." ("walk-in"), "noemail@...", and phones of one
+# repeated digit. They name nobody, so they must never link two sales to one customer:
+# both normalisers return None for them. The patterns are also valid RE2, so the Arrow
+# column expressions (ingestion.columns) apply the very same rule.
+PLACEHOLDER_EMAIL = r"^(?:khach[._-]?hang|khach[._-]?le|no[._-]?e?mail|none|null|test)\d*@"
+PLACEHOLDER_PHONE = r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
+_PLACEHOLDER_EMAIL = re.compile(PLACEHOLDER_EMAIL)
+_PLACEHOLDER_PHONE = re.compile(PLACEHOLDER_PHONE)
 
 
 def clean_text(value: object) -> str | None:
@@ -148,18 +157,22 @@ def local_date(moment: datetime) -> date:
 
 
 def normalize_email(value: str | None) -> str | None:
-    """Lower-cased, trimmed address when it looks like one; None otherwise."""
+    """Lower-cased, trimmed address when it looks like one and is not a placeholder
+    (`PLACEHOLDER_EMAIL`); None otherwise."""
     if value is None:
         return None
     text = value.strip().lower()
-    return text if _EMAIL.fullmatch(text) else None
+    if not _EMAIL.fullmatch(text) or _PLACEHOLDER_EMAIL.match(text):
+        return None
+    return text
 
 
 def normalize_phone(value: str | None) -> str | None:
     """Vietnamese number in E.164 ('+84912345678') from any common way of writing it.
 
     Handles '0912 345 678', '0912.345.678', '84912345678', '+84 912 345 678', '0084...'
-    and the 9-digit form spreadsheets leave after eating the leading zero.
+    and the 9-digit form spreadsheets leave after eating the leading zero. A number of
+    one repeated digit ('0999 999 999') is a placeholder (`PLACEHOLDER_PHONE`): None.
     """
     if value is None:
         return None
@@ -174,4 +187,6 @@ def normalize_phone(value: str | None) -> str | None:
         national = digits
     if national.startswith("0"):
         national = national[1:]
-    return f"+84{national}" if _VN_PHONE.fullmatch(national) else None
+    if not _VN_PHONE.fullmatch(national) or _PLACEHOLDER_PHONE.match(national):
+        return None
+    return f"+84{national}"

@@ -376,7 +376,7 @@ def _table(console: Console, title: str, columns: tuple[str, ...], rows: list[tu
 BUSINESS_QUESTIONS = {
     "revenue_by_province_month": """
         select cast(order_month as varchar), province_name, net_revenue_vnd, completed_orders,
-               customers
+               identified_customers, guest_completed_orders
         from gold.fct_sales_monthly_by_province
         where order_month in (
             select distinct order_month from gold.fct_sales_monthly_by_province
@@ -395,6 +395,18 @@ BUSINESS_QUESTIONS = {
         order by revenue desc
         limit 10
     """,
+    "held_back": """
+        select order_year, sum(reported_net_revenue_vnd), sum(held_back_net_revenue_vnd),
+               sum(orders_held_back), sum(repaired_lines)
+        from gold.fct_revenue_held_back
+        group by order_year
+        order by order_year nulls last
+    """,
+    "customers": """
+        select count(distinct customer_key), count(distinct crm_customer_id)
+        from gold.fct_sales
+        where customer_key is not null
+    """,
     "cohorts": """
         select cast(cohort_month as varchar), max(cohort_customers),
                max(case when months_since_first = 1 then retention_pct end),
@@ -407,8 +419,8 @@ BUSINESS_QUESTIONS = {
         limit 12
     """,
     "growth": """
-        select year, province_name, net_revenue_vnd, nominal_growth_pct, inflation_cpi_pct,
-               real_growth_pct
+        select year, province_name, net_revenue_vnd, net_revenue_nominal_growth_pct,
+               inflation_cpi_pct, net_revenue_real_growth_pct, is_small_base
         from gold.mart_sales_vs_macro
         where geo_level = 'country'
            or province_code in (
@@ -458,8 +470,15 @@ def print_business_answers(console: Console, settings: Settings) -> None:
     _table(
         console,
         "Net revenue by province, last three months (VND; completed orders, after discounts)",
-        ("month", "province (after the 2025 reform)", "net revenue", "orders", "customers"),
-        [(m, p, _vnd(r), o, c) for m, p, r, o, c in rows],
+        (
+            "month",
+            "province of the order's address",
+            "net revenue",
+            "completed orders",
+            "identified customers",
+            "guest orders",
+        ),
+        [(m, p, _vnd(r), o, c, g) for m, p, r, o, c, g in rows],
     )
     rows = query(settings, BUSINESS_QUESTIONS["segments_channels"])
     _table(
@@ -467,6 +486,19 @@ def print_business_answers(console: Console, settings: Settings) -> None:
         "Top customer segments and channels, all time",
         ("segment", "channel", "net revenue", "orders", "share"),
         [(s, c, _vnd(r), o, f"{share:.1f} %") for s, c, r, o, share in rows],
+    )
+    rows = query(settings, BUSINESS_QUESTIONS["held_back"])
+    _table(
+        console,
+        "Partial orders: completed revenue reported vs held back whole (a line was rejected "
+        "and the order could not repair it), per year (VND)",
+        ("year", "reported", "held back", "orders held back", "lines repaired"),
+        [("" if y is None else y, _vnd(r), _vnd(h), o, n) for y, r, h, o, n in rows],
+    )
+    people, in_crm = query(settings, BUSINESS_QUESTIONS["customers"])[0]
+    console.print(
+        f"Customers: {people} people with orders ({in_crm} of them in the CRM), "
+        "ids, emails and phones linked across orders"
     )
     rows = query(settings, BUSINESS_QUESTIONS["cohorts"])
     _table(
@@ -478,9 +510,13 @@ def print_business_answers(console: Console, settings: Settings) -> None:
     rows = query(settings, BUSINESS_QUESTIONS["growth"])
     _table(
         console,
-        "Growth: nominal vs real (net of CPI inflation; blank until the World Bank publishes)",
-        ("year", "where", "net revenue", "nominal", "CPI inflation", "real"),
-        [(y, p, _vnd(r), _pct(n), _pct(i), _pct(g)) for y, p, r, n, i, g in rows],
+        "Net revenue growth (VND): nominal vs real (net of CPI inflation; blank until the World "
+        "Bank publishes); small base = growth on a tiny previous year",
+        ("year", "where", "net revenue", "nominal", "CPI inflation", "real", "small base"),
+        [
+            (y, p, _vnd(r), _pct(n), _pct(i), _pct(g), "yes" if small else "")
+            for y, p, r, n, i, g, small in rows
+        ],
     )
 
 

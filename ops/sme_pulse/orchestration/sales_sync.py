@@ -32,16 +32,21 @@ SALES_TABLES = (
     "silver.stg_sales_load_manifest",
     "silver.stg_sales_order_lines",
     "silver.stg_sales_orders",
+    "silver.stg_sales_quarantined_lines",
     "silver.stg_customers",
     "silver.int_location_crosswalk",
     "silver.int_customers_unified",
     "silver.int_sales_orphans",
+    "silver.int_sales_quarantine_outcomes",
+    "silver.int_sales_lines_counted",
+    "silver.int_sales_held_back_orders",
     "silver.int_row_reconciliation",
     "gold.fct_sales",
     "gold.fct_sales_monthly_by_province",
     "gold.mart_sales_vs_macro",
     "gold.fct_customer_cohorts",
     "gold.fct_revenue_by_segment_channel",
+    "gold.fct_revenue_held_back",
 )
 PROBLEM_STATUSES = ("rejected", "failed")
 

@@ -59,14 +59,16 @@ UI: Final[dict[str, dict[str, str]]] = {
 QUESTIONS: Final[dict[str, dict[str, tuple[str, str]]]] = {
     "vi": {
         "revenue_by_province": (
-            "Doanh thu thuần theo tỉnh",
+            "Doanh thu thuần theo tỉnh của địa chỉ đơn",
             "Doanh thu thuần (₫, danh nghĩa) của các dòng đơn hoàn tất, sau chiết khấu, theo "
-            "tỉnh sau sáp nhập 1/7/2025; tỉnh ghi trên đơn: của cửa hàng với POS, của người "
-            "mua với đơn trực tuyến.",
+            "tỉnh sau sáp nhập 1/7/2025; tỉnh là địa chỉ trên đơn: của cửa hàng với POS, của "
+            "người mua với đơn trực tuyến.",
         ),
         "revenue_by_province_month": (
             "Doanh thu thuần theo tỉnh và tháng",
-            "Như trên, theo từng tháng; lịch sử theo mã tỉnh cũ được cộng vào tỉnh mới.",
+            "Như trên, theo từng tháng, kể cả tháng không bán được (số 0); lịch sử theo mã "
+            "tỉnh cũ được cộng vào tỉnh mới. Đơn của khách vãng lai không có mã khách hàng "
+            "nên được đếm riêng.",
         ),
         "revenue_by_segment_channel": (
             "Doanh thu theo phân khúc khách hàng và kênh bán",
@@ -79,15 +81,17 @@ QUESTIONS: Final[dict[str, dict[str, tuple[str, str]]]] = {
             "sau; khách vãng lai không thuộc nhóm nào.",
         ),
         "growth_nominal_vs_real": (
-            "Tăng trưởng danh nghĩa và thực so với GDP",
-            "Tăng trưởng doanh thu thuần cả nước so với năm trước (danh nghĩa), sau khi trừ "
-            "lạm phát CPI (thực), cạnh tăng trưởng GDP (USD hiện hành, Ngân hàng Thế giới); "
-            "để trống khi chưa có số liệu.",
+            "Tăng trưởng doanh thu danh nghĩa và thực so với GDP",
+            "Tăng trưởng doanh thu thuần (₫) cả nước so với năm trước: danh nghĩa, và sau "
+            "khi trừ lạm phát CPI (thực); đánh dấu khi năm trước quá nhỏ để so sánh (nền "
+            "nhỏ). Bên cạnh: tăng trưởng GDP theo USD hiện hành (danh nghĩa) và theo giá so "
+            "sánh (thực) của Ngân hàng Thế giới; để trống khi chưa có số liệu.",
         ),
         "macro_indicators_yoy": (
             "Chỉ số vĩ mô theo năm",
-            "Tăng trưởng GDP (USD hiện hành), lạm phát CPI và thất nghiệp của Việt Nam (%, "
-            "Ngân hàng Thế giới).",
+            "Tăng trưởng GDP theo USD hiện hành (danh nghĩa) và theo giá so sánh (thực), lạm "
+            "phát CPI và thất nghiệp của Việt Nam (%, Ngân hàng Thế giới); thay đổi của lạm "
+            "phát và thất nghiệp tính bằng điểm phần trăm.",
         ),
         "top_products": (
             "Sản phẩm bán chạy nhất",
@@ -137,17 +141,22 @@ COLUMNS: Final[dict[str, dict[str, str]]] = {
         "customer_segment": "Phân khúc",
         "channel": "Kênh",
         "completed_orders": "Đơn hoàn tất",
-        "customers": "Khách hàng",
+        "identified_customers": "Khách hàng đã xác định",
+        "guest_completed_orders": "Đơn khách vãng lai",
         "units_sold": "Số lượng bán",
         "net_revenue_vnd": "Doanh thu thuần (₫)",
         "year": "Năm",
         "year_start_date": "Năm",
         "months_with_sales": "Số tháng có bán",
-        "nominal_growth_pct": "Tăng trưởng danh nghĩa (%)",
-        "real_growth_pct": "Tăng trưởng thực (%)",
+        "net_revenue_nominal_growth_pct": "Tăng trưởng doanh thu danh nghĩa (%)",
+        "net_revenue_real_growth_pct": "Tăng trưởng doanh thu thực (%)",
+        "is_small_base": "Nền năm trước nhỏ",
         "inflation_cpi_pct": "Lạm phát CPI (%)",
-        "gdp_growth_pct": "Tăng trưởng GDP (%)",
+        "inflation_cpi_change_pp": "Thay đổi lạm phát (điểm %)",
+        "gdp_current_usd_growth_pct": "Tăng trưởng GDP, USD hiện hành (%)",
+        "gdp_real_growth_pct": "Tăng trưởng GDP thực (%)",
         "unemployment_pct": "Thất nghiệp (%)",
+        "unemployment_change_pp": "Thay đổi thất nghiệp (điểm %)",
         "sku": "Mã hàng",
         "product_name": "Sản phẩm",
         "category": "Nhóm hàng",
@@ -190,17 +199,22 @@ COLUMNS: Final[dict[str, dict[str, str]]] = {
         "customer_segment": "Segment",
         "channel": "Channel",
         "completed_orders": "Completed orders",
-        "customers": "Customers",
+        "identified_customers": "Identified customers",
+        "guest_completed_orders": "Guest orders",
         "units_sold": "Units sold",
         "net_revenue_vnd": "Net revenue (VND)",
         "year": "Year",
         "year_start_date": "Year",
         "months_with_sales": "Months with sales",
-        "nominal_growth_pct": "Nominal growth (%)",
-        "real_growth_pct": "Real growth (%)",
+        "net_revenue_nominal_growth_pct": "Revenue growth, nominal (%)",
+        "net_revenue_real_growth_pct": "Revenue growth, real (%)",
+        "is_small_base": "Small base",
         "inflation_cpi_pct": "CPI inflation (%)",
-        "gdp_growth_pct": "GDP growth (%)",
+        "inflation_cpi_change_pp": "Inflation change (pp)",
+        "gdp_current_usd_growth_pct": "GDP growth, current US$ (%)",
+        "gdp_real_growth_pct": "Real GDP growth (%)",
         "unemployment_pct": "Unemployment (%)",
+        "unemployment_change_pp": "Unemployment change (pp)",
         "sku": "SKU",
         "product_name": "Product",
         "category": "Category",
@@ -249,6 +263,8 @@ VALUES: Final[dict[str, dict[str, str]]] = {
         "guest": "Khách vãng lai",
         "sales": "Bán hàng",
         "macro": "Chỉ số vĩ mô",
+        "true": "có",
+        "false": "không",
     },
     "en": {
         "pos": "In store (POS)",
@@ -265,10 +281,13 @@ VALUES: Final[dict[str, dict[str, str]]] = {
         "guest": "Walk-in guest",
         "sales": "Sales",
         "macro": "Macro indicators",
+        "true": "yes",
+        "false": "no",
     },
 }
-TRANSLATED_COLUMNS: Final = frozenset({"channel", "customer_segment", "subject"})
-"""Columns whose codes (`tiktok_shop`, `not_in_crm`) are shown as words from VALUES."""
+TRANSLATED_COLUMNS: Final = frozenset({"channel", "customer_segment", "subject", "is_small_base"})
+"""Columns whose codes (`tiktok_shop`, `not_in_crm`, a flag's `true`) are shown as words
+from VALUES."""
 PERIODS: Final = {
     "vi": {"minute": "phút", "hour": "giờ", "day": "ngày"},
     "en": {"minute": "minute(s)", "hour": "hour(s)", "day": "day(s)"},

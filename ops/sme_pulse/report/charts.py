@@ -132,7 +132,10 @@ def _series_chart(
             points = [float("nan") if h is None else h for h in heights]
             axes.plot(positions, points, marker="o", markersize=3, color=colour, label=name)
             continue
-        shown = [0.0 if h is None else h for h in heights]
+        # A missing value (a year the World Bank has not published) draws no bar, not a 0;
+        # stacked bars need a number to stack on.
+        missing = 0.0 if stacked else float("nan")
+        shown = [missing if h is None else h for h in heights]
         offset = 0.0 if stacked or len(series) == 1 else (i - (len(series) - 1) / 2) * width
         where = [p + offset for p in positions]
         if kind == "barh":

@@ -78,7 +78,7 @@ class Formats:
         if value is None:
             return MISSING
         if isinstance(value, bool):
-            return str(value).lower()
+            return catalog.value_label(self.lang, column, str(value).lower())
         if isinstance(value, datetime):
             return self.datetime(value)
         if isinstance(value, date):

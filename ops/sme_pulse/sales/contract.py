@@ -42,6 +42,7 @@ added for matching).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -200,10 +201,32 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("reason_detail", pa.string(), nullable=False),
         pa.field("order_id", pa.string()),
         pa.field("raw_record", pa.string(), nullable=False),
+        pa.field("parsed_values", pa.string()),
         pa.field("loaded_at", pa.timestamp("us", tz="UTC"), nullable=False),
         *LINEAGE_FIELDS,
     ]
 )
+"""`parsed_values` (see `parsed_values_json`) is null for a row never split into fields."""
+
+UNVERIFIED_BY: dict[str, tuple[str, ...]] = {
+    "order_ts": (
+        "order_ts_utc",
+        "order_date_local",
+        "admin_version",
+        "province_code",
+        "district_code",
+    ),
+    "customer_email": ("customer_email", "email_normalized"),
+    "customer_phone": ("customer_phone", "phone_normalized"),
+}
+"""The `LINE_FIELDS` a broken column leaves unverified (any other column: its own field).
+
+Without a valid time the address cannot be checked against the units of the order's
+date, so it is left out of a rejected line's parsed values too. An exported line total
+that is itself a valid amount is kept when the quantity, price or discount broke (it is
+the amount the shop's books give the line); one that contradicts them is not."""
+
+REQUIRED_FIELDS = frozenset(f.name for f in LINE_FIELDS if not f.nullable)
 
 REASON_CODES: dict[str, str] = {
     "missing_required_column": "the file's header lacks a required column (whole file)",
@@ -297,10 +320,35 @@ def payment_of(raw: str) -> str:
 
 
 class LineCheck(NamedTuple):
-    """A line checked by the row rules: its bronze values by field name, or its violations."""
+    """A line checked by the row rules: its bronze values by field name, or its violations.
+
+    `parsed` holds the fields that are valid by the contract whether or not the line is:
+    a rejected line keeps them in quarantine (`parsed_values`), so silver can repair the
+    line from its order or say how much revenue its order holds back.
+    """
 
     values: dict[str, Any] | None
     violations: list[Violation]
+    parsed: dict[str, Any]
+
+
+def parsed_values_json(parsed: Mapping[str, Any]) -> str:
+    """The valid fields of a line as a JSON object with sorted keys, times in ISO 8601.
+
+    A field that is valid and empty is a JSON null; a field that broke a rule is absent,
+    so silver tells the two apart. Microsecond, fixed-width UTC times and sorted keys
+    make the text a function of the row alone (replayed loads rewrite parts byte for
+    byte).
+    """
+
+    def iso(value: object) -> str:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(f"{type(value).__name__} is not a contract value")
+
+    return json.dumps(dict(parsed), sort_keys=True, ensure_ascii=False, default=iso)
 
 
 @dataclass(frozen=True)
@@ -403,31 +451,35 @@ class Validator:
         if payment is not None:
             payment = payment_of(payment)
 
-        if errors or day is None:
-            return LineCheck(None, errors)
-        return LineCheck(
-            {
-                "order_id": order_id,
-                "line_no": line_no,
-                "order_ts_utc": order_ts,
-                "order_date_local": day,
-                "admin_version": admin_version(day),
-                "channel": channel,
-                "status": status,
-                **texts,
-                "email_normalized": normalize_email(texts["customer_email"]),
-                "phone_normalized": normalize_phone(texts["customer_phone"]),
-                "province_code": province,
-                "district_code": district,
-                "sku": sku,
-                "product_name": product_name,
-                "category": category,
-                "quantity": quantity,
-                "unit_price_vnd": unit_price,
-                "discount_vnd": discount,
-                "line_total_vnd": line_total,
-                "currency": currency,
-                "payment_method": payment,
-            },
-            errors,
-        )
+        values: dict[str, Any] = {
+            "order_id": order_id,
+            "line_no": line_no,
+            "order_ts_utc": order_ts,
+            "order_date_local": day,
+            "admin_version": admin_version(day) if day is not None else None,
+            "channel": channel,
+            "status": status,
+            **texts,
+            "email_normalized": normalize_email(texts["customer_email"]),
+            "phone_normalized": normalize_phone(texts["customer_phone"]),
+            "province_code": province,
+            "district_code": district,
+            "sku": sku,
+            "product_name": product_name,
+            "category": category,
+            "quantity": quantity,
+            "unit_price_vnd": unit_price,
+            "discount_vnd": discount,
+            "line_total_vnd": line_total,
+            "currency": currency,
+            "payment_method": payment,
+        }
+        if not errors and day is not None:
+            return LineCheck(values, errors, values)
+        unverified = {name for e in errors for name in UNVERIFIED_BY.get(e.column, (e.column,))}
+        parsed = {
+            name: value
+            for name, value in values.items()
+            if name not in unverified and (value is not None or name not in REQUIRED_FIELDS)
+        }
+        return LineCheck(None, errors, parsed)

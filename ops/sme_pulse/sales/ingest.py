@@ -5,8 +5,10 @@ For each file in the landing area, in key order:
 1. fingerprint it (SHA-256); if its manifest row has the same hash it was loaded
    already and is skipped, so re-running a day changes nothing;
 2. stream it in batches through the reader for its format and the contract; valid rows
-   become bronze parts, every other row a quarantine part with its reason and raw values
-   (so loaded + quarantined = read, always);
+   become bronze parts, every other row a quarantine part with its reason, raw values
+   and the values that did pass the contract (`parsed_values`, so silver can repair the
+   line from its order or hold the order back with its revenue; loaded + quarantined =
+   read, always);
 3. compare the SHA-256 of the bytes the parser read with the fingerprint: a file
    rewritten while it was read is not loaded (its parts are deleted, nothing is recorded)
    and the next run loads its final content;
@@ -32,7 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,6 +63,7 @@ from sme_pulse.sales.contract import (
     QUARANTINE_SCHEMA,
     SOURCE,
     Validator,
+    parsed_values_json,
 )
 from sme_pulse.sales.landing import FileProfile, HashedStream, LandingArea, file_format
 from sme_pulse.sales.layout import (
@@ -80,6 +83,14 @@ log = logging.getLogger(__name__)
 MAX_RAW_ORDER_ID = 200
 CHECKS_IN_FLIGHT = 2
 Source = CsvBlocks | JsonLinesBlocks | RowBlocks
+
+
+class Reject(NamedTuple):
+    """A rejected row, the rules it broke, and its valid fields (None: never split)."""
+
+    row: RawRow
+    violations: list[Violation]
+    parsed: dict[str, Any] | None
 
 
 class RowSink(Protocol):
@@ -122,23 +133,25 @@ def _row_values(checked: list[dict[str, Any]]) -> dict[str, pa.Array]:
 
 
 def _quarantine_batch(
-    rejects: list[tuple[RawRow, list[Violation]]], header: list[str], c: _FileConstants
+    rejects: list[Reject], header: list[str], c: _FileConstants
 ) -> pa.RecordBatch:
-    reasons, details, order_ids, raws = [], [], [], []
-    for row, errors in rejects:
+    reasons, details, order_ids, raws, parsed = [], [], [], [], []
+    for row, errors, values in rejects:
         reason, detail = reason_of(errors)
         reasons.append(reason)
         details.append(detail)
         order_id = clean_text(row.values.get("order_id"))
         order_ids.append(order_id[:MAX_RAW_ORDER_ID] if order_id else None)
         raws.append(raw_record_json(raw_record(row, header)))
-    fixed = c.arrays(len(rejects), [row.number for row, _ in rejects])
+        parsed.append(None if values is None else parsed_values_json(values))
+    fixed = c.arrays(len(rejects), [reject.row.number for reject in rejects])
     arrays = [
         *fixed[:3],
         pa.array(reasons, pa.string()),
         pa.array(details, pa.string()),
         pa.array(order_ids, pa.string()),
         pa.array(raws, pa.string()),
+        pa.array(parsed, pa.string()),
         *fixed[3:],
     ]
     return pa.RecordBatch.from_arrays(arrays, schema=QUARANTINE_SCHEMA)
@@ -358,7 +371,7 @@ class FileLoader:
 
     def _check(
         self, block: Block, constants: _FileConstants
-    ) -> tuple[pa.RecordBatch | None, list[tuple[RawRow, list[Violation]]]]:
+    ) -> tuple[pa.RecordBatch | None, list[Reject]]:
         """Bronze lines of the block in file order, and its rejected rows with their reasons.
 
         Rows the column expressions are sure of are loaded as they are; every other row is
@@ -371,20 +384,20 @@ class FileLoader:
             check.values if sure is None else {k: v.filter(sure) for k, v in check.values.items()}
         )
         fast_numbers = block.numbers if sure is None else block.numbers.filter(sure)
-        rejects: list[tuple[RawRow, list[Violation]]] = []
+        rejects: list[Reject] = []
         checked: list[dict[str, Any]] = []
         numbers: list[int] = []
         for row in [*(block.row(i) for i in unsure), *block.extra]:
             if row.defect is not None:
-                rejects.append((row, [row.defect]))
+                rejects.append(Reject(row, [row.defect], None))
                 continue
             result = self.validator.validate(row.values)
             if result.values is None:
-                rejects.append((row, result.violations))
+                rejects.append(Reject(row, result.violations, result.parsed))
             else:
                 checked.append(result.values)
                 numbers.append(row.number)
-        rejects.sort(key=lambda pair: pair[0].number)
+        rejects.sort(key=lambda reject: reject.row.number)
         batch = _lines_batch(fast_values, fast_numbers, constants) if len(fast_numbers) else None
         if checked:
             rescued = _lines_batch(_row_values(checked), pa.array(numbers, pa.int64()), constants)

@@ -1,17 +1,36 @@
-{#- One row per year, one column per indicator, with last year's value and the change.
-    The previous year is joined on `year - 1`, not taken with LAG, so a missing year
-    yields null changes instead of comparing against an older year. Rates (inflation,
-    unemployment) change in percentage points: that is the `_yoy_change` column. -#}
+{#- One row per year, one column per World Bank indicator, with last year's value and
+    the change. The previous year is joined on `year - 1`, not taken with LAG, so a
+    missing year yields null changes instead of comparing against an older year.
 
-with pivoted as (
+    GDP in current US$ changes in US$ (`_yoy_change`) and in percent
+    (`gdp_current_usd_growth_pct`: nominal, moves with prices and the exchange rate).
+    Real GDP growth is the World Bank's own figure at constant prices
+    (NY.GDP.MKTP.KD.ZG), not derived here. Rates (inflation, unemployment) change in
+    percentage points (`_change_pp`); a percent of a percent is not computed. -#}
+
+{%- set indicators = {
+    "gdp_current_usd": "NY.GDP.MKTP.CD",
+    "gdp_real_growth_pct": "NY.GDP.MKTP.KD.ZG",
+    "inflation_cpi_pct": "FP.CPI.TOTL.ZG",
+    "unemployment_pct": "SL.UEM.TOTL.ZS",
+} %}
+
+with indicators as (
+
+    select year, indicator_code, value
+    from {{ ref("stg_wb_indicators") }}
+    where indicator_code in ('{{ indicators.values() | join("', '") }}')
+
+),
+
+pivoted as (
 
     select
         year,
-        max(case when indicator_code = 'NY.GDP.MKTP.CD' then value end) as gdp_current_usd,
-        max(case when indicator_code = 'FP.CPI.TOTL.ZG' then value end) as inflation_cpi_pct,
-        max(case when indicator_code = 'SL.UEM.TOTL.ZS' then value end) as unemployment_pct
-    from {{ ref("stg_wb_indicators") }}
-    where indicator_code in ('NY.GDP.MKTP.CD', 'FP.CPI.TOTL.ZG', 'SL.UEM.TOTL.ZS')
+        {%- for column, code in indicators.items() %}
+        max(case when indicator_code = '{{ code }}' then value end) as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from indicators
     group by year
 
 )
@@ -19,14 +38,18 @@ with pivoted as (
 select
     cur.year,
     cast({{ dbt.concat(["cast(cur.year as varchar)", "'-01-01'"]) }} as date) as year_start_date,
-    {%- for column in ["gdp_current_usd", "inflation_cpi_pct", "unemployment_pct"] %}
-    cur.{{ column }},
-    prev.{{ column }} as {{ column }}_prev_year,
-    cur.{{ column }} - prev.{{ column }} as {{ column }}_yoy_change,
+    cur.gdp_current_usd,
+    prev.gdp_current_usd as gdp_current_usd_prev_year,
+    cur.gdp_current_usd - prev.gdp_current_usd as gdp_current_usd_yoy_change,
     case
-        when prev.{{ column }} is null or prev.{{ column }} = 0 then null
-        else (cur.{{ column }} - prev.{{ column }}) / abs(prev.{{ column }}) * 100
-    end as {{ column }}_yoy_pct{{ "," if not loop.last }}
+        when prev.gdp_current_usd is null or prev.gdp_current_usd = 0 then null
+        else (cur.gdp_current_usd - prev.gdp_current_usd) / abs(prev.gdp_current_usd) * 100
+    end as gdp_current_usd_growth_pct,
+    cur.gdp_real_growth_pct,
+    {%- for rate in ["inflation_cpi_pct", "unemployment_pct"] %}
+    cur.{{ rate }},
+    prev.{{ rate }} as {{ rate }}_prev_year,
+    cur.{{ rate }} - prev.{{ rate }} as {{ rate | replace("_pct", "") }}_change_pp{{ "," if not loop.last }}
     {%- endfor %}
 from pivoted as cur
 left join pivoted as prev

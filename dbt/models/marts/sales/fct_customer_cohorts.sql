@@ -33,21 +33,9 @@ cohorts as (
 
 ),
 
-digits as (
-
-    {%- for digit in range(10) %}
-    select {{ digit }} as d{{ " union all" if not loop.last }}
-    {%- endfor %}
-
-),
-
 month_offsets as (
 
-    {#- 0..999 months: more history than any SME export reaches. #}
-    select units.d + 10 * tens.d + 100 * hundreds.d as n
-    from digits as units
-    cross join digits as tens
-    cross join digits as hundreds
+    {{ month_offsets() }}
 
 ),
 

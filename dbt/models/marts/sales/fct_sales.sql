@@ -7,21 +7,28 @@
     are the same row and net to nothing; its amount is kept in `refunded_vnd`.
     `gmv_vnd` is the line total whatever the status.
 
+    Partial orders (int_sales_lines_counted): an export order with a quarantined line
+    is counted whole or not at all. A line whose broken time or address its order's
+    other lines prove is repaired and counted (`line_repair` says how); any other
+    quarantined line holds its whole order back, and gold.fct_revenue_held_back shows
+    that revenue beside what is reported here.
+
     Location: the dim_location version valid on the order date (district when the
     order names one, else province; macros/location_on_order_date.sql). The reporting
     province is the post-reform one from int_location_crosswalk, so the roll-ups add
     old and new codes together; lines without an address have none (`unknown` in the
-    roll-ups). Customer: the unified customer of the order's reference; walk-in sales
-    have none and are segment `guest`.
+    roll-ups). Customer: the order's person from all its lines (int_order_customers:
+    CRM ids, emails and phones linked transitively, quarantined CRM records included);
+    walk-in sales have none and are segment `guest`, a person the CRM does not know is
+    `not_in_crm`.
 
     Streamed orders (int_stream_order_lines: each order in the state of its latest
     event) sit beside the exported ones, with `source_file` = 'kafka://<topic>'. An
     order id that an export also carries is the export's alone: exports are the shop's
     books, reconciled and corrected as files, while events are the live view of the
     same orders, so the export replaces the stream for every order it covers and no
-    order is counted twice. A streamed customer reference that no export carries is
-    resolved by its CRM id only (an unresolved one is segment `not_in_crm`, match
-    `unmatched`). -#}
+    order is counted twice. Streamed orders' references join the same identity graph
+    as the exports'. -#}
 
 {#- On Trino an Iceberg table partitioned by month and sorted by date inside each file:
     analysts filter and group by month, so a query reads only the months it asks for. -#}
@@ -41,13 +48,13 @@
 
 with export_lines as (
 
-    select * from {{ ref("stg_sales_order_lines") }}
+    select * from {{ ref("int_sales_lines_counted") }}
 
 ),
 
 export_orders as (
 
-    select order_id, customer_ref_key from {{ ref("stg_sales_orders") }}
+    select order_id from {{ ref("stg_sales_orders") }}
 
 ),
 
@@ -63,67 +70,23 @@ streamed_lines as (
 
 lines as (
 
-    select {{ line_columns | join(", ") }}, source_file
+    select {{ line_columns | join(", ") }}, source_file, line_repair
     from export_lines
 
     union all
 
     select
         {{ line_columns | join(", ") }},
-        {{ dbt.concat(["'kafka://'", "kafka_topic"]) }} as source_file
+        {{ dbt.concat(["'kafka://'", "kafka_topic"]) }} as source_file,
+        cast(null as varchar) as line_repair
     from streamed_lines
-
-),
-
-orders as (
-
-    select order_id, customer_ref_key, cast(null as varchar) as streamed_customer_id
-    from export_orders
-
-    union all
-
-    select distinct order_id, customer_ref_key, customer_id as streamed_customer_id
-    from streamed_lines
-
-),
-
-customers as (
-
-    select source_ref, customer_key, crm_customer_id, match_method, match_confidence, loyalty_tier
-    from {{ ref("int_customers_unified") }}
-    where source_system = 'sales'
-
-),
-
-crm_customers as (
-
-    select source_ref, customer_key, crm_customer_id, loyalty_tier
-    from {{ ref("int_customers_unified") }}
-    where source_system = 'crm'
 
 ),
 
 resolved as (
 
-    {#- An export's reference is always among the unified sales references. A streamed
-        order's is when an export carries the same reference; otherwise its CRM id is
-        looked up among the CRM customers. -#}
-    select
-        o.order_id,
-        o.customer_ref_key,
-        coalesce(c.customer_key, crm.customer_key) as customer_key,
-        coalesce(c.crm_customer_id, crm.crm_customer_id) as crm_customer_id,
-        case when c.customer_key is null and crm.customer_key is not null then 'customer_id'
-            else c.match_method end as match_method,
-        case when c.customer_key is null and crm.customer_key is not null then cast(1.0 as double)
-            else c.match_confidence end as match_confidence,
-        coalesce(c.loyalty_tier, crm.loyalty_tier) as loyalty_tier
-    from orders as o
-    left join customers as c
-        on c.source_ref = o.customer_ref_key
-    left join crm_customers as crm
-        on c.customer_key is null
-        and crm.source_ref = o.streamed_customer_id
+    select order_id, customer_key, crm_customer_id, match_method, match_confidence, loyalty_tier
+    from {{ ref("int_order_customers") }}
 
 )
 
@@ -142,11 +105,9 @@ select
     l.payment_method,
     c.customer_key,
     c.crm_customer_id,
-    coalesce(c.match_method, case when c.customer_ref_key is null then 'none' else 'unmatched' end)
-        as customer_match_method,
+    c.match_method as customer_match_method,
     c.match_confidence as customer_match_confidence,
     case
-        when c.customer_key is null and c.customer_ref_key is not null then 'not_in_crm'
         when c.customer_key is null then 'guest'
         when c.loyalty_tier is not null then c.loyalty_tier
         when c.crm_customer_id is not null then 'no_tier'
@@ -168,6 +129,7 @@ select
     l.line_total_vnd as gmv_vnd,
     case when l.status = 'completed' then l.line_total_vnd else 0 end as net_revenue_vnd,
     case when l.status = 'refunded' then l.line_total_vnd else 0 end as refunded_vnd,
+    l.line_repair,
     l.source_file,
     l.loaded_at
 from lines as l

@@ -1,18 +1,30 @@
-{#- Yearly revenue per post-reform province next to the national economy: one row per
-    (year, province_code), plus a country row per year (`geo_level = 'country'`,
-    province_code `VN`, all provinces and `unknown` together).
+{#- Yearly revenue per post-reform province next to the national economy, dense: one
+    row per (year, province_code) for every year of the month spine and every province
+    that ever sold (fct_sales_monthly_by_province is dense), so a province with sales one
+    year and none the next shows 0 and -100 %; plus a country row per year
+    (`geo_level = 'country'`, province_code `VN`, all provinces and `unknown` together).
 
-    `nominal_growth_pct` compares net revenue with the previous calendar year (joined on
-    year - 1, so a missing year gives null, not a comparison with an older one).
-    `real_growth_pct` removes CPI inflation: (1 + nominal) / (1 + inflation) - 1, in
-    percent; null while the World Bank has not published the year's inflation. GDP
-    growth is the change of GDP in current US$ (dim_macro_indicators). A year with sales
-    in fewer than 12 months (`months_with_sales`) is a partial year: its growth compares
-    unlike periods. -#}
+    Revenue is net revenue of completed lines in nominal VND. `net_revenue_nominal_growth_pct`
+    compares it with the previous calendar year (joined on year - 1, so a missing year
+    gives null, not a comparison with an older one; null when the previous year sold
+    nothing). `net_revenue_real_growth_pct` removes CPI inflation:
+    (1 + nominal) / (1 + inflation) - 1, in percent; null while the World Bank has not
+    published the year's inflation. `gdp_current_usd_growth_pct` is the change of GDP in
+    current US$ (nominal, exchange-rate driven); `gdp_real_growth_pct` is the World Bank's
+    GDP growth at constant prices. `is_small_base` flags growth on a tiny base: the rule
+    (vars `small_base_revenue_share`, `small_base_min_months`) is declared once in
+    dbt_project.yml. A year with sales in fewer than 12 months (`months_with_sales`) is a
+    partial year: its growth compares unlike periods. -#}
 
 with monthly as (
 
     select * from {{ ref("fct_sales_monthly_by_province") }}
+
+),
+
+macro as (
+
+    select * from {{ ref("dim_macro_indicators") }}
 
 ),
 
@@ -23,7 +35,7 @@ yearly as (
         'province' as geo_level,
         province_code,
         province_name,
-        cast(count(distinct order_month) as integer) as months_with_sales,
+        count(distinct case when order_lines > 0 then order_month end) as months_with_sales,
         sum(completed_orders) as completed_orders,
         sum(net_revenue_vnd) as net_revenue_vnd
     from monthly
@@ -36,7 +48,7 @@ yearly as (
         'country' as geo_level,
         'VN' as province_code,
         'Việt Nam' as province_name,
-        cast(count(distinct order_month) as integer) as months_with_sales,
+        count(distinct case when order_lines > 0 then order_month end) as months_with_sales,
         sum(completed_orders) as completed_orders,
         sum(net_revenue_vnd) as net_revenue_vnd
     from monthly
@@ -53,7 +65,7 @@ growth as (
         case
             when prev.net_revenue_vnd > 0
                 then (cast(cur.net_revenue_vnd as double) / cast(prev.net_revenue_vnd as double) - 1) * 100
-        end as nominal_growth_pct
+        end as net_revenue_nominal_growth_pct
     from yearly as cur
     left join yearly as prev
         on prev.province_code = cur.province_code
@@ -66,15 +78,23 @@ select
     g.geo_level,
     g.province_code,
     g.province_name,
-    g.months_with_sales,
+    cast(g.months_with_sales as integer) as months_with_sales,
     cast(g.completed_orders as bigint) as completed_orders,
     cast(g.net_revenue_vnd as bigint) as net_revenue_vnd,
     cast(g.prev_year_net_revenue_vnd as bigint) as prev_year_net_revenue_vnd,
-    g.prev_year_months_with_sales,
-    g.nominal_growth_pct,
+    cast(g.prev_year_months_with_sales as integer) as prev_year_months_with_sales,
+    g.net_revenue_nominal_growth_pct,
+    g.net_revenue_nominal_growth_pct is not null
+    and (
+        cast(g.prev_year_net_revenue_vnd as double)
+            < {{ var("small_base_revenue_share") }} * cast(g.net_revenue_vnd as double)
+        or g.prev_year_months_with_sales < {{ var("small_base_min_months") }}
+    ) as is_small_base,
     m.inflation_cpi_pct,
-    m.gdp_current_usd_yoy_pct as gdp_growth_pct,
-    ((1 + g.nominal_growth_pct / 100) / (1 + m.inflation_cpi_pct / 100) - 1) * 100 as real_growth_pct
+    ((1 + g.net_revenue_nominal_growth_pct / 100) / (1 + m.inflation_cpi_pct / 100) - 1) * 100
+        as net_revenue_real_growth_pct,
+    m.gdp_current_usd_growth_pct,
+    m.gdp_real_growth_pct
 from growth as g
-left join {{ ref("dim_macro_indicators") }} as m
+left join macro as m
     on m.year = g.year

@@ -5,9 +5,10 @@
     order's status wins. `header_conflicts` counts header fields on which the lines
     disagree (0 for a clean order); a test reports orders where it is not 0.
 
-    `customer_ref_key` identifies the customer reference the order carries (CRM id, email,
-    phone as normalised at ingestion); int_customers_unified resolves it to a customer.
-    Orders with none of the three (walk-in sales) have no reference.
+    `customer_ref_key` identifies the customer reference on the header line (CRM id,
+    email, phone as normalised at ingestion); null when that line has none of the three.
+    The order's customer is resolved from the references of all its lines
+    (int_order_references, int_order_customers), not from this one.
 
     Incremental: an order's lines change only through a load of a file that holds it, so
     a daily run recomputes the orders of the files loaded since the last run and

@@ -1,7 +1,8 @@
--- Net revenue (VND, nominal; completed lines after line discounts) by province, history
+-- Net revenue (VND, nominal; completed lines after line discounts) and completed orders by
+-- the province of the order's address: the store's for POS sales, the buyer's delivery
+-- address for online orders; `Không rõ (no address)` for lines without one. History is
 -- rolled up to the 34 provinces of the July 2025 reform so old and new orders of the same
--- place add up. The province is the one on the order: the store's for POS sales, the
--- buyer's address for online orders; `Không rõ (no address)` for lines without one.
+-- place add up.
 select
     province_name,
     cast(sum(completed_orders) as bigint) as completed_orders,
