@@ -4,8 +4,8 @@
     line and the buyer's phone on another gives the order two references, and identity
     resolution links them (int_customer_identity_graph). Exported orders are the lines
     gold counts (int_sales_lines_counted: repaired lines in, held-back orders out);
-    streamed orders (int_stream_order_lines) only when no export carries the order id
-    (stg_sales_orders), as in fct_sales (the export replaces the stream). Lines with
+    streamed orders only when no export carries the order id (int_stream_lines_counted,
+    which fct_sales reads too). Lines with
     no CRM id, usable email or usable phone (walk-in sales, placeholder contacts) carry
     no reference; an order none of whose lines carries one has a single row with a null
     `customer_ref_key`, so every order is here. Kept at reference grain, not line grain,
@@ -35,10 +35,7 @@ streamed_lines as (
         l.email_normalized,
         l.phone_normalized,
         l.customer_ref_key
-    from {{ ref("int_stream_order_lines") }} as l
-    left join {{ ref("stg_sales_orders") }} as exported
-        on exported.order_id = l.order_id
-    where exported.order_id is null
+    from {{ ref("int_stream_lines_counted") }} as l
 
 ),
 

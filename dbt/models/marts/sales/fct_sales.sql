@@ -22,13 +22,11 @@
     walk-in sales have none and are segment `guest`, a person the CRM does not know is
     `not_in_crm`.
 
-    Streamed orders (int_stream_order_lines: each order in the state of its latest
-    event) sit beside the exported ones, with `source_file` = 'kafka://<topic>'. An
-    order id that an export also carries is the export's alone: exports are the shop's
-    books, reconciled and corrected as files, while events are the live view of the
-    same orders, so the export replaces the stream for every order it covers and no
-    order is counted twice. Streamed orders' references join the same identity graph
-    as the exports'. -#}
+    Streamed orders (int_stream_lines_counted: each order in the state of its latest
+    event, only when no export carries its id, counted or held back) sit beside the
+    exported ones, with `source_file` = 'kafka://<topic>', so no order is counted twice
+    and a held-back order does not come back through the stream. Streamed orders'
+    references join the same identity graph as the exports'. -#}
 
 {#- On Trino an Iceberg table partitioned by month and sorted by date inside each file:
     analysts filter and group by month, so a query reads only the months it asks for. -#}
@@ -52,19 +50,9 @@ with export_lines as (
 
 ),
 
-export_orders as (
-
-    select order_id from {{ ref("stg_sales_orders") }}
-
-),
-
 streamed_lines as (
 
-    select streamed.*
-    from {{ ref("int_stream_order_lines") }} as streamed
-    left join export_orders
-        on export_orders.order_id = streamed.order_id
-    where export_orders.order_id is null
+    select * from {{ ref("int_stream_lines_counted") }}
 
 ),
 
